@@ -1,0 +1,140 @@
+"""Typed comparison filters that a generated ``<Model>Filter`` struct is made of.
+
+They are msgspec Structs so that a web layer can decode them straight from untrusted JSON or query
+parameters (unknown operators are rejected), and each one turns only into bound-parameter SQL
+expressions on the column the generated code hands it: no user text ever becomes SQL.
+
+Comparisons follow SQL: ``ne``/``not_in`` do not match NULL rows, and case sensitivity of ``eq``
+and ``like`` is the column's collation (SQLite's LIKE ignores ASCII case, MariaDB's default
+collations ignore case everywhere, PostgreSQL is case-sensitive).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeAlias, TypeVar
+
+import msgspec
+from msgspec import UNSET, UnsetType
+from sqlalchemy import ColumnElement, false
+from sqlalchemy.orm import InstrumentedAttribute
+
+T = TypeVar("T")
+
+_Column: TypeAlias = ColumnElement[Any] | InstrumentedAttribute[Any]
+
+_LIKE_ESCAPE = "\\"
+"""Escape character of ``like``/``ilike`` patterns, stated explicitly because SQLite has none."""
+
+
+class EqFilter(
+    msgspec.Struct, Generic[T], kw_only=True, forbid_unknown_fields=True, omit_defaults=True
+):
+    """Equality operators. ``in`` on the wire (``in_`` in Python, ``in`` being a keyword)."""
+
+    eq: T | UnsetType = UNSET
+    ne: T | UnsetType = UNSET
+    in_: list[T] | UnsetType = msgspec.field(default=UNSET, name="in")
+    not_in: list[T] | UnsetType = UNSET
+
+    def conditions(self, column: _Column) -> list[ColumnElement[bool]]:
+        """One condition per operator that is set, for the caller to AND together."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.eq is not UNSET:
+            conditions.append(column == self.eq)
+        if self.ne is not UNSET:
+            conditions.append(column != self.ne)
+        if self.in_ is not UNSET:
+            # An empty IN list matches nothing; say so rather than rely on dialect quirks.
+            conditions.append(column.in_(self.in_) if self.in_ else false())
+        if self.not_in is not UNSET and self.not_in:  # an empty NOT IN list excludes nothing
+            conditions.append(column.not_in(self.not_in))
+        return conditions
+
+
+class RangeFilter(
+    EqFilter[T], Generic[T], kw_only=True, forbid_unknown_fields=True, omit_defaults=True
+):
+    """Equality plus ordering operators, for numbers, dates and strings."""
+
+    lt: T | UnsetType = UNSET
+    le: T | UnsetType = UNSET
+    gt: T | UnsetType = UNSET
+    ge: T | UnsetType = UNSET
+
+    def conditions(self, column: _Column) -> list[ColumnElement[bool]]:
+        conditions = super().conditions(column)
+        if self.lt is not UNSET:
+            conditions.append(column < self.lt)
+        if self.le is not UNSET:
+            conditions.append(column <= self.le)
+        if self.gt is not UNSET:
+            conditions.append(column > self.gt)
+        if self.ge is not UNSET:
+            conditions.append(column >= self.ge)
+        return conditions
+
+
+class TextFilter(RangeFilter[str], kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """String operators.
+
+    ``like``/``ilike`` take SQL patterns: ``%`` and ``_`` are wildcards and a backslash escapes
+    them, on every database. ``startswith``/``endswith``/``contains`` take literal text: wildcards
+    in it are escaped (with ``/``, SQLAlchemy's autoescape) so ``50%`` matches only "50%".
+    """
+
+    like: str | UnsetType = UNSET
+    ilike: str | UnsetType = UNSET
+    startswith: str | UnsetType = UNSET
+    endswith: str | UnsetType = UNSET
+    contains: str | UnsetType = UNSET
+
+    def conditions(self, column: _Column) -> list[ColumnElement[bool]]:
+        conditions = super().conditions(column)
+        if self.like is not UNSET:
+            conditions.append(column.like(self.like, escape=_LIKE_ESCAPE))
+        if self.ilike is not UNSET:
+            conditions.append(column.ilike(self.ilike, escape=_LIKE_ESCAPE))
+        if self.startswith is not UNSET:
+            conditions.append(column.startswith(self.startswith, autoescape=True))
+        if self.endswith is not UNSET:
+            conditions.append(column.endswith(self.endswith, autoescape=True))
+        if self.contains is not UNSET:
+            conditions.append(column.contains(self.contains, autoescape=True))
+        return conditions
+
+
+def _null_condition(column: _Column, is_null: bool | UnsetType) -> list[ColumnElement[bool]]:
+    if is_null is UNSET:
+        return []
+    return [column.is_(None) if is_null else column.is_not(None)]
+
+
+class NullableEqFilter(
+    EqFilter[T], Generic[T], kw_only=True, forbid_unknown_fields=True, omit_defaults=True
+):
+    """:class:`EqFilter` for a nullable column: ``is_null`` true is IS NULL, false IS NOT NULL."""
+
+    is_null: bool | UnsetType = UNSET
+
+    def conditions(self, column: _Column) -> list[ColumnElement[bool]]:
+        return super().conditions(column) + _null_condition(column, self.is_null)
+
+
+class NullableRangeFilter(
+    RangeFilter[T], Generic[T], kw_only=True, forbid_unknown_fields=True, omit_defaults=True
+):
+    """:class:`RangeFilter` for a nullable column, with ``is_null``."""
+
+    is_null: bool | UnsetType = UNSET
+
+    def conditions(self, column: _Column) -> list[ColumnElement[bool]]:
+        return super().conditions(column) + _null_condition(column, self.is_null)
+
+
+class NullableTextFilter(TextFilter, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """:class:`TextFilter` for a nullable column, with ``is_null``."""
+
+    is_null: bool | UnsetType = UNSET
+
+    def conditions(self, column: _Column) -> list[ColumnElement[bool]]:
+        return super().conditions(column) + _null_condition(column, self.is_null)

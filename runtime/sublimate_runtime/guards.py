@@ -1,0 +1,42 @@
+"""Context managers that wrap a repository write and translate its integrity errors.
+
+A failed INSERT/UPDATE leaves the transaction aborted on PostgreSQL and the ORM session in a
+"needs rollback" state everywhere, so the guard rolls the session back before raising: the session
+stays usable, and rows the caller added earlier in the same transaction are discarded rather than
+half-committed later. Callers who want to keep earlier work wrap the write in
+``session.begin_nested()`` themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from .errors import UniqueKeySpec
+from .integrity import translate_integrity_error
+
+
+@contextmanager
+def write_guard(session: Session, model: str, keys: Sequence[UniqueKeySpec]) -> Iterator[None]:
+    """Roll back and raise ``ConflictError``/``ForeignKeyError``/... on an ``IntegrityError``."""
+    try:
+        yield
+    except IntegrityError as error:
+        session.rollback()
+        raise translate_integrity_error(error, model, keys) from error
+
+
+@asynccontextmanager
+async def async_write_guard(
+    session: AsyncSession, model: str, keys: Sequence[UniqueKeySpec]
+) -> AsyncIterator[None]:
+    """The ``async with`` twin of :func:`write_guard`."""
+    try:
+        yield
+    except IntegrityError as error:
+        await session.rollback()
+        raise translate_integrity_error(error, model, keys) from error

@@ -1,0 +1,70 @@
+"""Engine and session factories with the settings generated repositories rely on.
+
+- SQLite enforces foreign keys only when asked, per connection: without ``PRAGMA foreign_keys=ON``
+  a ``ForeignKeyError`` would never be raised there, unlike on PostgreSQL and MariaDB.
+- An in-memory SQLite database lives inside one connection; a ``StaticPool`` makes every session
+  of the engine share it (the embedded default is for demos and tests, not concurrent writers).
+- Sessions keep attribute values after commit (``expire_on_commit=False``): a service returns DTOs
+  built from objects after committing; expired attributes would cost a query each, and under
+  AsyncSession an implicit load raises ``MissingGreenlet``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy
+from sqlalchemy import Engine, event, make_url
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+DEFAULT_URL = "sqlite+pysqlite:///:memory:"
+DEFAULT_ASYNC_URL = "sqlite+aiosqlite:///:memory:"
+
+
+def create_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
+    """``sqlalchemy.create_engine`` with the SQLite settings above; ``None`` means in-memory."""
+    parsed = make_url(url or DEFAULT_URL)
+    engine = sqlalchemy.create_engine(parsed, **_sqlite_options(parsed, kwargs))
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _enable_foreign_keys)
+    return engine
+
+
+def create_async_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
+    """The async twin of :func:`create_engine` (aiosqlite by default)."""
+    parsed = make_url(url or DEFAULT_ASYNC_URL)
+    engine = _create_async_engine(parsed, **_sqlite_options(parsed, kwargs))
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _enable_foreign_keys)
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions bound to ``engine`` that keep loaded values after commit."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def async_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Async sessions bound to ``engine`` that keep loaded values after commit."""
+    return async_sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def _sqlite_options(url: URL, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Add StaticPool for in-memory SQLite unless the caller chose a pool."""
+    in_memory = url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+    if url.get_backend_name() != "sqlite" or not in_memory or "poolclass" in kwargs:
+        return kwargs
+    connect_args = {"check_same_thread": False, **kwargs.get("connect_args", {})}
+    return {**kwargs, "poolclass": StaticPool, "connect_args": connect_args}
+
+
+def _enable_foreign_keys(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()

@@ -1,0 +1,144 @@
+"""Import blocks for generated modules: only what the body uses, sorted the way ruff's isort wants.
+
+A generated module's imports are not written by the templates. The renderer renders the body,
+collects the names it uses (Python's tokenizer, so text inside string literals never counts), and
+keeps the candidate imports whose bound name is used. Unused imports are therefore impossible, and
+so is a missing one as long as the candidate list (from the IR's `imports`) is complete.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import tokenize
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from .ir import Import
+
+_STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Binding:
+    """One import: `from module import name as alias` or `import module as alias`."""
+
+    module: str
+    name: str  # "" for `import module`
+    alias: str  # the name it binds; equal to name (or module) when not aliased
+
+    @property
+    def bound(self) -> str:
+        return self.alias
+
+    def line(self) -> str:
+        if self.name:
+            suffix = f" as {self.alias}" if self.alias != self.name else ""
+            return f"from {self.module} import {self.name}{suffix}"
+        suffix = f" as {self.alias}" if self.alias != self.module else ""
+        return f"import {self.module}{suffix}"
+
+
+def bind(imports: Iterable[Import], aliases: Mapping[str, str] | None = None) -> list[Binding]:
+    """Bindings for (module, name) pairs; `aliases` maps a default bound name to another."""
+    aliases = aliases or {}
+    bindings = {}
+    for module, name in imports:
+        default = name or module
+        bindings[(module, name)] = Binding(
+            module=module, name=name, alias=aliases.get(default, default)
+        )
+    return [bindings[key] for key in sorted(bindings)]
+
+
+def used_names(source: str) -> set[str]:
+    """Every NAME token that is not an attribute (`x.NAME`) in Python source."""
+    names: set[str] = set()
+    previous = ""
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.NAME and previous != ".":
+            names.add(token.string)
+        if token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
+            previous = token.string
+    return names
+
+
+def rename_names(source: str, renames: Mapping[str, str]) -> str:
+    """Rewrite NAME tokens (not attributes, not inside strings) of a type expression."""
+    if not renames:
+        return source
+    out: list[str] = []
+    previous = ""
+    position = 0
+    lines = source.splitlines(keepends=True) or [source]
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.ENDMARKER:
+            break
+        start = offsets[token.start[0] - 1] + token.start[1]
+        end = offsets[token.end[0] - 1] + token.end[1]
+        out.append(source[position:start])
+        text = token.string
+        if token.type == tokenize.NAME and previous != "." and text in renames:
+            text = renames[text]
+        out.append(text)
+        position = end
+        previous = token.string
+    out.append(source[position:])
+    return "".join(out)
+
+
+def _section(binding: Binding, first_party: frozenset[str]) -> int:
+    top = binding.module.split(".")[0]
+    if binding.module == "__future__":
+        return 0
+    if binding.module.startswith("."):
+        return 4
+    if top in first_party:
+        return 3
+    if top in _STDLIB:
+        return 1
+    return 2
+
+
+def _member_key(name: str) -> tuple[int, str]:
+    """isort's order-by-type: CONSTANTS, then Classes, then functions and variables."""
+    if name.isupper() and len(name) > 1:
+        return (0, name)
+    if name[:1].isupper():
+        return (1, name)
+    return (2, name)
+
+
+def block(bindings: Iterable[Binding], used: set[str], first_party: frozenset[str]) -> list[str]:
+    """The import lines for the used bindings, in sections separated by empty strings."""
+    kept = [b for b in bindings if b.bound in used]
+    sections: dict[int, list[Binding]] = {}
+    for binding in kept:
+        sections.setdefault(_section(binding, first_party), []).append(binding)
+    lines: list[str] = []
+    for number in sorted(sections):
+        group = sections[number]
+        straight = sorted((b for b in group if not b.name), key=lambda b: b.module.lower())
+        from_modules: dict[str, list[Binding]] = {}
+        for binding in group:
+            if binding.name:
+                from_modules.setdefault(binding.module, []).append(binding)
+        if lines:
+            lines.append("")
+        lines.extend(b.line() for b in straight)
+        for module in sorted(from_modules, key=_module_key):
+            members = sorted(from_modules[module], key=lambda b: _member_key(b.name))
+            names = ", ".join(
+                b.name if b.alias == b.name else f"{b.name} as {b.alias}" for b in members
+            )
+            lines.append(f"from {module} import {names}")
+    return lines
+
+
+def _module_key(module: str) -> tuple[int, str]:
+    # Relative imports: isort puts the farthest parent first (`..` before `.`).
+    dots = len(module) - len(module.lstrip("."))
+    return (-dots, module.lstrip(".").lower())

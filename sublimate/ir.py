@@ -1,0 +1,214 @@
+"""The intermediate representation: everything the templates print, decided before they run.
+
+The IR is the contract between the two front ends (declarative models, live database) and the
+renderer. It holds no SQLAlchemy object, only strings, numbers, enums and tuples, so it can be
+hashed, compared, dumped as JSON (`sublimate inspect`) and cached. Every identifier in it was
+handed out by `naming`; every string that reaches generated code as a literal is printed through
+`naming.literal` by the templates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, TypeVar, dataclass_transform
+
+# (module, name): `from module import name`. An empty name means `import module`.
+Import = tuple[str, str]
+
+
+class EntityKind(enum.StrEnum):
+    TABLE = "table"
+    VIEW = "view"
+    ASSOCIATION = "association"
+
+
+class RelationKind(enum.StrEnum):
+    MANY_TO_ONE = "many_to_one"
+    ONE_TO_MANY = "one_to_many"
+    ONE_TO_ONE = "one_to_one"
+    MANY_TO_MANY = "many_to_many"
+
+
+class FilterKind(enum.StrEnum):
+    """Which runtime filter struct a column gets in `<M>Filter`."""
+
+    EQUALITY = "equality"  # eq, ne, in, not_in
+    RANGE = "range"  # equality + lt, le, gt, ge
+    TEXT = "text"  # range + like, ilike, startswith, contains (wildcards escaped)
+    NONE = "none"  # JSON, binary, unknown types: not filterable
+
+
+_T = TypeVar("_T")
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True)
+def _frozen(cls: type[_T]) -> type[_T]:
+    """Frozen, slotted, keyword-only dataclass (spelled so mypy sees the dataclass)."""
+    return dataclass(frozen=True, slots=True, kw_only=True)(cls)
+
+
+@_frozen
+class Column:
+    attr: str  # Python attribute name (safe identifier)
+    sql_name: str  # real column name in the database
+    python_type: str  # annotation as printed, without Optional: "datetime.datetime"
+    dto_type: str  # annotation for DTO fields, constraints included: "Annotated[str, Meta(...)]"
+    sql_type: str  # human-readable SQL type, for messages and `check`: "String(255)"
+    sql_type_expr: str  # SQLAlchemy type expression for generated models: "sa.String(255)"
+    nullable: bool
+    primary_key: bool
+    has_default: bool  # Python-side or server-side default: optional in <M>Create
+    server_default: str | None  # the server default's SQL text, when there is one
+    server_generated: bool  # the database produces it (autoincrement key, identity, computed)
+    autoincrement: bool
+    max_length: int | None
+    precision: int | None
+    scale: int | None
+    enum: str | None  # name of a Schema.enums entry
+    filter_kind: FilterKind
+    orderable: bool
+    comment: str | None
+    imports: tuple[Import, ...]  # what python_type/dto_type/sql_type_expr need
+
+
+@_frozen
+class UniqueKey:
+    """A real unique key of the table (primary key included, flagged)."""
+
+    name: str  # safe identifier: suffix of get_by_<name>, value of the conflict-key Literal
+    constraint_name: str | None  # the database's name, to match in error messages
+    columns: tuple[str, ...]  # attrs
+    sql_columns: tuple[str, ...]
+    is_primary: bool
+
+
+@_frozen
+class ForeignKey:
+    name: str | None
+    columns: tuple[str, ...]  # local attrs
+    sql_columns: tuple[str, ...]
+    target_entity: str  # Entity.name, or "" when the target is not an entity of this schema
+    target_table: str
+    target_schema: str | None
+    target_sql_columns: tuple[str, ...]
+    ondelete: str | None
+    onupdate: str | None
+
+
+@_frozen
+class Relation:
+    attr: str
+    target: str  # Entity.name
+    kind: RelationKind
+    local: tuple[str, ...]  # local attrs of the join (FK side for many-to-one)
+    remote: tuple[str, ...]
+    secondary: str | None  # association table name for many-to-many
+    back_populates: str | None
+    uselist: bool
+
+
+@_frozen
+class Index:
+    name: str | None
+    columns: tuple[str, ...]  # sql column names; empty for expression indexes
+    expressions: tuple[str, ...]  # SQL text of expression elements
+    unique: bool
+
+
+@_frozen
+class EntityNames:
+    """Every identifier generated for one entity, allocated in one place (naming)."""
+
+    module: str  # file stem shared by dtos/, repositories/, services/
+    variable: str  # local variable for one instance: "customer"
+    create: str
+    update: str
+    read: str
+    filter: str
+    order: str
+    key: str  # Literal type alias of the unique-key names (conflict targets)
+    repository: str
+    async_repository: str
+    service: str
+    async_service: str
+
+
+@_frozen
+class Entity:
+    name: str  # Python class name of the model
+    table: str
+    schema: str | None
+    kind: EntityKind
+    source: str  # "pkg.mod:Customer" or "db:schema.table", for headers and messages
+    model_import: Import
+    names: EntityNames
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]  # attrs, in key order
+    unique_keys: tuple[UniqueKey, ...]  # primary key first, then by name
+    foreign_keys: tuple[ForeignKey, ...]
+    relations: tuple[Relation, ...]
+    indexes: tuple[Index, ...]
+    comment: str | None
+    writable: bool  # False for views and tables without a primary key
+
+    def column(self, attr: str) -> Column:
+        for column in self.columns:
+            if column.attr == attr:
+                return column
+        raise KeyError(attr)
+
+    @property
+    def pk_columns(self) -> tuple[Column, ...]:
+        return tuple(self.column(attr) for attr in self.primary_key)
+
+
+@_frozen
+class EnumType:
+    name: str  # Python name
+    import_: Import  # where it is defined (models input), or the generated module
+    values: tuple[tuple[str, str], ...]  # (member name, database value)
+
+
+@_frozen
+class Diagnostic:
+    """A warning found while building the IR: shown by the CLI, never fatal by itself."""
+
+    where: str  # "customers.attributes"
+    message: str
+
+
+@_frozen
+class Schema:
+    source: str  # "generated_example.shop.models:Base" or a URL without its password
+    metadata_import: Import  # what the Alembic env imports to get the MetaData
+    metadata_expr: str  # expression on that import: "Base.metadata"
+    entities: tuple[Entity, ...]  # sorted by name
+    enums: tuple[EnumType, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+    def entity(self, name: str) -> Entity:
+        for entity in self.entities:
+            if entity.name == name:
+                return entity
+        raise KeyError(name)
+
+
+def to_jsonable(value: Any) -> Any:
+    """The IR as plain JSON data: `inspect` prints it, `ir_hash` hashes it."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [to_jsonable(item) for item in value]
+    return value
+
+
+def ir_hash(value: Any) -> str:
+    """A stable hash of any IR node: the key of the render cache and of `check`."""
+    payload = json.dumps(to_jsonable(value), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()

@@ -1,0 +1,256 @@
+"""Every identifier sublimate generates is made here, and every literal is printed here.
+
+Names from a database are hostile input: any Unicode, spaces, quotes, newlines, keywords, names
+that collide after casing (`a-b` next to `a_b`), names that shadow what a generated module imports
+(`Base`, `metadata`, `select`). The rules:
+
+- `identifier()` turns any text into a valid Python identifier (NFKC, ASCII where possible,
+  never a keyword, never a dunder).
+- `Scope` hands out names that are unique in one namespace, seeded with what that namespace
+  already binds; a name that had to change still maps to its real SQL name in generated code.
+- `literal()` is the only way database text reaches generated code: as a `repr` string literal.
+- `comment_text()` makes text safe inside a docstring or comment.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from sublimate.ir import EntityNames
+
+# Names a model class or its attributes must never take: SQLAlchemy's declarative machinery
+# and what generated modules import.
+RESERVED_ATTRS = frozenset(
+    {
+        "metadata",
+        "registry",
+        "query",
+        "query_class",
+        "type_annotation_map",
+        "Base",
+    }
+)
+
+RESERVED_CLASSES = frozenset(
+    {
+        "Base",
+        "Any",
+        "Annotated",
+        "Meta",
+        "Mapped",
+        "Literal",
+        "Sequence",
+        "Iterable",
+        "Session",
+        "AsyncSession",
+        "UNSET",
+        "UnsetType",
+        "Struct",
+        "Enum",
+    }
+)
+
+_SOFT_KEYWORDS = frozenset({"match", "case", "type", "_"})
+_NOT_IDENT = re.compile(r"[^0-9a-zA-Z_]+")
+_WORD_BREAK = re.compile(r"[^0-9a-zA-Z]+")
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def _ascii_fold(text: str) -> str:
+    normalized = unicodedata.normalize("NFKD", text)
+    folded = "".join(ch for ch in normalized if not unicodedata.combining(ch))
+    out = []
+    for ch in folded:
+        if ch.isascii():
+            out.append(ch)
+        elif ch.isalnum():
+            # Keep a trace of letters ASCII cannot spell, so distinct names stay distinct.
+            out.append(f"u{ord(ch):04x}")
+        else:
+            out.append("_")
+    return "".join(out)
+
+
+def identifier(text: str, *, default: str = "field") -> str:
+    """Any text as a valid, non-keyword, non-dunder Python identifier (not yet unique)."""
+    name = _NOT_IDENT.sub("_", _ascii_fold(text)).strip("_")
+    name = re.sub(r"__+", "_", name)
+    if not name:
+        name = default
+    if name[0].isdigit():
+        name = f"{default}_{name}" if default else f"n{name}"
+    if keyword.iskeyword(name) or name in _SOFT_KEYWORDS:
+        name = f"{name}_"
+    return name
+
+
+def snake(text: str) -> str:
+    """`InvoiceLine`, `invoice-line`, `Invoice Line` -> `invoice_line`."""
+    spaced = _CAMEL_BOUNDARY.sub("_", _ascii_fold(text))
+    return identifier(spaced.lower(), default="n")
+
+
+def pascal(text: str) -> str:
+    """`invoice_line`, `InvoiceLine`, `invoice line` -> `InvoiceLine`."""
+    parts = [p for p in _WORD_BREAK.split(_CAMEL_BOUNDARY.sub("_", _ascii_fold(text))) if p]
+    name = "".join(p[:1].upper() + p[1:] for p in parts) or "Model"
+    if name[0].isdigit():
+        name = f"T{name}"
+    return name if not keyword.iskeyword(name) else f"{name}_"
+
+
+def upper(text: str) -> str:
+    """An enum member name: `email` -> `EMAIL`."""
+    return snake(text).upper().strip("_") or "VALUE"
+
+
+class Scope:
+    """Unique names within one namespace (a module, a class body, a function's parameters)."""
+
+    def __init__(self, taken: Iterable[str] = (), *, reserved: Iterable[str] = ()) -> None:
+        self._taken: set[str] = set(taken) | set(reserved)
+
+    def take(self, name: str) -> str:
+        """Reserve `name` exactly (it must be free): for names the program itself defines."""
+        if name in self._taken:
+            raise ValueError(f"name {name!r} is already taken in this scope")
+        self._taken.add(name)
+        return name
+
+    def allocate(self, wanted: str) -> str:
+        """`wanted` if free, else `wanted_2`, `wanted_3`, ...; `wanted` must be an identifier."""
+        candidate = wanted
+        counter = 2
+        while candidate in self._taken:
+            candidate = f"{wanted}_{counter}"
+            counter += 1
+        self._taken.add(candidate)
+        return candidate
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._taken
+
+
+def attribute_name(sql_name: str) -> str:
+    """The wanted (not yet unique) attribute name for a database column."""
+    name = snake(sql_name)
+    if name in RESERVED_ATTRS or name.startswith("_"):
+        name = f"{name.strip('_')}_" if name.strip("_") else "field_"
+    return name
+
+
+def class_name(table: str) -> str:
+    """The wanted (not yet unique) class name for a database table."""
+    name = pascal(singular(table))
+    if name in RESERVED_CLASSES:
+        name = f"{name}Model"
+    return name
+
+
+def singular(word: str) -> str:
+    """A conservative singular for class names: `customers` -> `customer`, `status` stays."""
+    lower = word.lower()
+    if lower.endswith(("ss", "us", "is")):
+        return word
+    if lower.endswith("ies") and len(word) > 4:
+        return word[:-3] + ("Y" if word[-3].isupper() else "y")
+    if lower.endswith(("ses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    if lower.endswith("s") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def plural(word: str) -> str:
+    """`customer` -> `customers`, `category` -> `categories` (for route names, not classes)."""
+    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    return word + "s"
+
+
+def key_name(attrs: Iterable[str]) -> str:
+    """The name of a unique key (`get_by_<name>`): `("sku", "vendor_id")` -> `sku_and_vendor_id`."""
+    return "_and_".join(attrs)
+
+
+def literal(value: object) -> str:
+    """Python source for a str/int/float/bool/None/tuple value: the only way text reaches code.
+
+    `repr` of a str never contains a raw newline or an unescaped quote, so no database text can
+    end the literal early and inject code.
+    """
+    if isinstance(value, tuple):
+        inner = ", ".join(literal(item) for item in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if value is None or isinstance(value, bool | int | float | str):
+        return repr(value)
+    raise TypeError(f"cannot print {type(value).__name__} as a literal")
+
+
+_UNSAFE_IN_DOC = re.compile(r'[\\"\r\n\t\x00-\x1f\x7f]|"""')
+
+
+def comment_text(text: str | None, *, limit: int = 200) -> str:
+    """Database text made safe for one line of a docstring or comment (no quotes, no breaks)."""
+    if not text:
+        return ""
+    cleaned = _UNSAFE_IN_DOC.sub(" ", text)
+    cleaned = " ".join(cleaned.split())
+    if len(cleaned) > limit:
+        cleaned = cleaned[: limit - 3].rstrip() + "..."
+    return cleaned
+
+
+# What a generated repository or service method binds besides the instance variable: its
+# parameters and locals, and the module-level names those modules import. An entity's
+# instance variable (`customer = ...`) must shadow none of them, nor a builtin.
+METHOD_NAMES = frozenset(
+    {
+        "self", "cls", "session", "instance", "instances", "statement", "values", "result",
+        "returning", "rows", "row", "keys", "conditions", "found", "after", "last", "cursor",
+        "limit", "where", "order_by", "offset", "changes", "on", "dialect", "conflict", "updated",
+        "reselect", "matching", "data", "item", "items", "total", "names", "columns", "wanted",
+        "by_key", "name", "inner", "key", "obj", "objs", "page", "auto_commit", "exc", "error",
+        "sa", "select", "insert", "update", "delete", "func", "exists", "and_", "or_", "tuple_",
+        "datetime", "decimal", "uuid", "enum", "typing", "msgspec", "builtins",
+    }
+)  # fmt: skip
+
+_BUILTIN_NAMES = frozenset(name for name in dir(builtins) if not name.startswith("_"))
+
+
+def entity_names(
+    class_name: str, *, modules: Scope, classes: Scope, columns: Iterable[str] = ()
+) -> EntityNames:
+    """Every generated identifier for one entity.
+
+    `modules` is shared by all entities of a schema (file stems of dtos/, repositories/, ...);
+    `classes` too (the package `__init__` re-exports every generated class, and
+    `AsyncCustomer` + `Repository` would otherwise meet `Async` + `Customer` + `Repository`).
+    `columns` are the entity's attrs: key columns become method parameters, so the instance
+    variable avoids them. Call it for entities in a fixed order: allocation is first come.
+    """
+    stem = snake(class_name)
+    module = modules.allocate(stem)
+    variable = Scope(taken=columns, reserved=METHOD_NAMES | _BUILTIN_NAMES).allocate(stem)
+    base = pascal(class_name) if not class_name.isidentifier() else class_name
+    return EntityNames(
+        module=module,
+        variable=variable,
+        create=classes.allocate(f"{base}Create"),
+        update=classes.allocate(f"{base}Update"),
+        read=classes.allocate(f"{base}Read"),
+        filter=classes.allocate(f"{base}Filter"),
+        order=classes.allocate(f"{base}Order"),
+        key=classes.allocate(f"{base}Key"),
+        repository=classes.allocate(f"{base}Repository"),
+        async_repository=classes.allocate(f"Async{base}Repository"),
+        service=classes.allocate(f"{base}Service"),
+        async_service=classes.allocate(f"Async{base}Service"),
+    )

@@ -1,0 +1,256 @@
+"""Per-entity view: the code fragments a template prints, built from the IR before rendering.
+
+Templates only print. Anything that needs a decision (which parameter name a key column gets,
+how a composite key is compared, which DTO field is required) is made here, in Python, where it
+can be tested, using `naming` for every identifier and literal.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+
+from . import naming
+from .imports import rename_names
+from .ir import Column, Entity, FilterKind
+
+# Names a repository or service method body uses besides its parameters: a key column must not
+# shadow them. Module-level names of those modules are added by the renderer.
+METHOD_LOCALS = frozenset(
+    {
+        "self", "session", "instance", "instances", "statement", "values", "result", "returning",
+        "rows", "row", "keys", "conditions", "found", "after", "last", "cursor", "limit", "where",
+        "order_by", "offset", "changes", "on", "dialect", "conflict", "updated", "reselect",
+        "matching", "data", "item", "items", "total", "names", "columns", "wanted", "by_key",
+        "name", "inner", "key",
+    }
+)  # fmt: skip
+
+_BUILTIN_TYPES = frozenset({"str", "int", "float", "bool", "bytes", "dict", "list", "tuple"})
+
+_FILTERS = {
+    (FilterKind.EQUALITY, False): "EqFilter[{t}]",
+    (FilterKind.EQUALITY, True): "NullableEqFilter[{t}]",
+    (FilterKind.RANGE, False): "RangeFilter[{t}]",
+    (FilterKind.RANGE, True): "NullableRangeFilter[{t}]",
+    (FilterKind.TEXT, False): "TextFilter",
+    (FilterKind.TEXT, True): "NullableTextFilter",
+}
+FILTER_NAMES = (
+    "EqFilter",
+    "NullableEqFilter",
+    "RangeFilter",
+    "NullableRangeFilter",
+    "TextFilter",
+    "NullableTextFilter",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Field:
+    attr: str
+    annotation: str
+    default: str = ""  # " = UNSET", " = None" or ""
+    column: str = ""  # "Customer.email", for filters
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderMember:
+    member: str
+    value: str  # a literal
+    expression: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Getter:
+    method: str
+    params: str
+    where: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EntityView:
+    doc_name: str
+    model: str
+    where_alias: str
+    order_alias: str
+    conditions_fn: str
+    to_read_fn: str
+    pk_params: str
+    pk_args: str
+    pk_get_arg: str
+    pk_key_dict: str
+    pk_where: str
+    pk_order: str
+    pk_tuple_type: str
+    pk_after: str
+    pk_cursor_values: str
+    pk_key_type: str
+    pk_in: str
+    pk_from_row: str
+    exists_column: str
+    default_order: str  # a tuple expression
+    column_attrs: tuple[str, ...]
+    unique_getters: tuple[Getter, ...]
+    key_specs: tuple[str, ...]
+    key_literals: str
+    default_conflict: str
+    order_members: tuple[OrderMember, ...]
+    filter_fields: tuple[Field, ...]
+    create_fields: tuple[Field, ...]
+    update_fields: tuple[Field, ...]
+    read_fields: tuple[Field, ...]
+    dto_renames: tuple[tuple[str, str], ...]  # bound name -> alias, for the DTO module's imports
+
+    @staticmethod
+    def lit(value: object) -> str:
+        return naming.literal(value)
+
+
+def dto_renames(entity: Entity, bound_names: frozenset[str]) -> dict[str, str]:
+    """Names a DTO field would shadow inside its class body, and what to import them as."""
+    attrs = {column.attr for column in entity.columns}
+    taken = naming.Scope(attrs | bound_names)
+    renames: dict[str, str] = {}
+    for name in sorted((bound_names | _BUILTIN_TYPES) & attrs):
+        if name in _BUILTIN_TYPES:
+            renames[name] = f"builtins.{name}"
+        else:
+            renames[name] = taken.allocate(f"{name}_")
+    if "builtins" in attrs and any(v.startswith("builtins.") for v in renames.values()):
+        renames = {k: v.replace("builtins.", "builtins_.") for k, v in renames.items()}
+        renames["builtins"] = "builtins_"
+    return renames
+
+
+def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[str]) -> EntityView:
+    """The view of one entity; `module_names` are the names repository/service modules bind."""
+    model = entity.name if entity.name not in module_names else f"{entity.name}Model"
+    renames = dto_renames(entity, dto_bound)
+    params = naming.Scope(reserved=METHOD_LOCALS | module_names | set(dir(builtins)) - {"id"})
+    param_of = {c.attr: params.allocate(c.attr) for c in entity.columns}
+    pk = entity.pk_columns
+    names = [param_of[c.attr] for c in pk]
+    single = len(pk) == 1
+    ref = [f"{model}.{c.attr}" for c in pk]
+    types = [c.python_type for c in pk]
+    key_getters = []
+    for key in entity.unique_keys:
+        if key.is_primary:
+            continue
+        columns = [entity.column(attr) for attr in key.columns]
+        key_getters.append(
+            Getter(
+                method=f"get_by_{key.name}",
+                params=", ".join(f"{param_of[c.attr]}: {_optional(c)}" for c in columns),
+                where=", ".join(f"{model}.{c.attr} == {param_of[c.attr]}" for c in columns),
+                label=naming.comment_text(" and ".join(key.columns)),
+            )
+        )
+    non_primary = [k for k in entity.unique_keys if not k.is_primary]
+    default_conflict = (non_primary or list(entity.unique_keys) or [None])[0]
+    order_scope = naming.Scope()
+    order_members = []
+    for column in entity.columns:
+        if not column.orderable:
+            continue
+        member = order_scope.allocate(naming.upper(column.attr))
+        expression = f"{model}.{column.attr}"
+        order_members.append(
+            OrderMember(member=member, value=naming.literal(column.attr), expression=f"{expression}.asc()")
+        )
+        order_members.append(
+            OrderMember(
+                member=order_scope.allocate(f"{member}_DESC"),
+                value=naming.literal(f"-{column.attr}"),
+                expression=f"{expression}.desc()",
+            )
+        )
+    first = f"{model}.{(pk or entity.columns)[0].attr}"
+    return EntityView(
+        doc_name=(
+            f'table "{naming.comment_text(entity.table, limit=60)}"'
+            f" (model {naming.comment_text(entity.source, limit=60)})"
+        ),
+        model=model,
+        where_alias=f"{entity.name}Where",
+        order_alias=f"{entity.name}OrderBy",
+        conditions_fn=f"{entity.names.module}_conditions",
+        to_read_fn=f"{entity.names.module}_to_read",
+        pk_params=", ".join(f"{n}: {t}" for n, t in zip(names, types, strict=True)),
+        pk_args=", ".join(names),
+        pk_get_arg=names[0] if single else f"({', '.join(names)})",
+        pk_key_dict="{" + ", ".join(f"{naming.literal(c.attr)}: {n}" for c, n in zip(pk, names, strict=True)) + "}",
+        pk_where=", ".join(f"{r} == {n}" for r, n in zip(ref, names, strict=True)),
+        pk_order=", ".join(ref),
+        pk_tuple_type=f"tuple[{', '.join(types)}]" if pk else "tuple[()]",
+        pk_after=(f"{ref[0]} > after[0]" if single else f"tuple_({', '.join(ref)}) > tuple_(*after)"),
+        pk_cursor_values="(" + "".join(f"last.{c.attr}, " for c in pk).rstrip(" ") + ")",
+        pk_key_type=types[0] if single else f"tuple[{', '.join(types)}]",
+        pk_in=(f"{ref[0]}.in_(keys)" if single else f"tuple_({', '.join(ref)}).in_(keys)"),
+        pk_from_row=(
+            f"row[{naming.literal(pk[0].attr)}]"
+            if single
+            else "(" + ", ".join(f"row[{naming.literal(c.attr)}]" for c in pk) + ")"
+        ),
+        exists_column=first,
+        default_order=_tuple_expr([f"{r}.asc()" for r in (ref or [first])]),
+        column_attrs=tuple(c.attr for c in entity.columns),
+        unique_getters=tuple(key_getters),
+        key_specs=tuple(
+            f"UniqueKeySpec(constraint_name={naming.literal(k.constraint_name)}, "
+            f"columns={naming.literal(k.columns)}, sql_columns={naming.literal(k.sql_columns)})"
+            for k in entity.unique_keys
+        ),
+        key_literals=", ".join(naming.literal(k.name) for k in entity.unique_keys),
+        default_conflict=default_conflict.name if default_conflict else "",
+        order_members=tuple(order_members),
+        filter_fields=tuple(_filter_field(model, c, renames) for c in entity.columns if c.filter_kind is not FilterKind.NONE),
+        create_fields=tuple(_create_field(c, renames) for c in entity.columns if not c.server_generated),
+        update_fields=tuple(
+            _unset_field(c, renames) for c in entity.columns if not c.primary_key and not c.server_generated
+        ),
+        read_fields=tuple(
+            Field(attr=c.attr, annotation=_rename(_optional(c), renames)) for c in entity.columns
+        ),
+        dto_renames=tuple(sorted(renames.items())),
+    )
+
+
+def _tuple_expr(items: list[str]) -> str:
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+def _rename(annotation: str, renames: dict[str, str]) -> str:
+    return rename_names(annotation, renames)
+
+
+def _optional(column: Column, *, dto: bool = False) -> str:
+    base = column.dto_type if dto else column.python_type
+    return f"{base} | None" if column.nullable else base
+
+
+def _create_field(column: Column, renames: dict[str, str]) -> Field:
+    annotation = _optional(column, dto=True)
+    if column.has_default:
+        return _unset_field(column, renames)
+    if column.nullable:
+        return Field(attr=column.attr, annotation=_rename(annotation, renames), default=" = None")
+    return Field(attr=column.attr, annotation=_rename(annotation, renames))
+
+
+def _unset_field(column: Column, renames: dict[str, str]) -> Field:
+    none = " | None" if column.nullable else ""
+    annotation = _rename(f"{column.dto_type} | UnsetType{none}", renames)
+    return Field(attr=column.attr, annotation=annotation, default=f" = {_rename('UNSET', renames)}")
+
+
+def _filter_field(model: str, column: Column, renames: dict[str, str]) -> Field:
+    pattern = _FILTERS[(column.filter_kind, column.nullable)]
+    annotation = pattern.format(t=column.python_type)
+    return Field(
+        attr=column.attr,
+        annotation=_rename(annotation, renames),
+        column=f"{model}.{column.attr}",
+    )
