@@ -39,27 +39,44 @@ class Binding:
         return f"import {self.module}{suffix}"
 
 
-def bind(imports: Iterable[Import], aliases: Mapping[str, str] | None = None) -> list[Binding]:
-    """Bindings for (module, name) pairs; `aliases` maps a default bound name to another."""
+def bind(imports: Iterable[Import], aliases: Mapping[Import, str] | None = None) -> list[Binding]:
+    """Bindings for (module, name) pairs; `aliases` gives some of them another bound name."""
     aliases = aliases or {}
     bindings = {}
     for module, name in imports:
         default = name or module
         bindings[(module, name)] = Binding(
-            module=module, name=name, alias=aliases.get(default, default)
+            module=module, name=name, alias=aliases.get((module, name), default)
         )
     return [bindings[key] for key in sorted(bindings)]
 
 
 def used_names(source: str) -> set[str]:
-    """Every NAME token that is not an attribute (`x.NAME`) in Python source."""
+    """Every name the source reads: NAME tokens except attributes (`x.NAME`), keyword
+    arguments and parameters (`f(NAME=...)`, `def f(NAME: T)`) and annotated declarations at the
+    start of a line (`NAME: T`)."""
     names: set[str] = set()
-    previous = ""
-    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+    tokens = [
+        t
+        for t in tokenize.generate_tokens(io.StringIO(source).readline)
+        if t.type not in (tokenize.NL, tokenize.COMMENT)
+    ]
+    depth = 0
+    line_start = True
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1].string if index + 1 < len(tokens) else ""
+        previous = tokens[index - 1].string if index else ""
         if token.type == tokenize.NAME and previous != ".":
-            names.add(token.string)
-        if token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
-            previous = token.string
+            # `f(NAME=...)` and `def f(NAME: T = ...)` bind a name; they do not read one.
+            keyword_argument = depth > 0 and following in ("=", ":") and previous in ("(", ",")
+            declaration = line_start and depth == 0 and following == ":"
+            if not keyword_argument and not declaration:
+                names.add(token.string)
+        if token.type == tokenize.OP and token.string in "([{":
+            depth += 1
+        elif token.type == tokenize.OP and token.string in ")]}":
+            depth -= 1
+        line_start = token.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)
     return names
 
 
@@ -130,12 +147,23 @@ def block(bindings: Iterable[Binding], used: set[str], first_party: frozenset[st
             lines.append("")
         lines.extend(b.line() for b in straight)
         for module in sorted(from_modules, key=_module_key):
-            members = sorted(from_modules[module], key=lambda b: _member_key(b.name))
-            names = ", ".join(
-                b.name if b.alias == b.name else f"{b.name} as {b.alias}" for b in members
-            )
-            lines.append(f"from {module} import {names}")
+            # ruff's isort keeps `from m import a as b` on a statement of its own, ordered
+            # among the module's other statements by its (first) member name.
+            members = from_modules[module]
+            plain = sorted((b for b in members if b.alias == b.name), key=_by_member)
+            statements = [[b] for b in members if b.alias != b.name]
+            if plain:
+                statements.append(plain)
+            for statement in sorted(statements, key=lambda group: _by_member(group[0])):
+                names = ", ".join(
+                    b.name if b.alias == b.name else f"{b.name} as {b.alias}" for b in statement
+                )
+                lines.append(f"from {module} import {names}")
     return lines
+
+
+def _by_member(binding: Binding) -> tuple[int, str]:
+    return _member_key(binding.name)
 
 
 def _module_key(module: str) -> tuple[int, str]:

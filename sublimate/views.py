@@ -11,18 +11,19 @@ import builtins
 from dataclasses import dataclass
 
 from . import naming
-from .imports import rename_names
+from .imports import rename_names, used_names
 from .ir import Column, Entity, FilterKind
 
-# Names a repository or service method body uses besides its parameters: a key column must not
-# shadow them. Module-level names of those modules are added by the renderer.
+# Names a repository or service method body binds or reads besides its parameters: a key column's
+# parameter must not shadow them. Comprehension variables do not count (they have their own
+# scope). Module-level names of those modules are added by the renderer.
 METHOD_LOCALS = frozenset(
     {
         "self", "session", "instance", "instances", "statement", "values", "result", "returning",
-        "rows", "row", "keys", "conditions", "found", "after", "last", "cursor", "limit", "where",
+        "rows", "keys", "conditions", "found", "after", "last", "cursor", "limit", "where",
         "order_by", "offset", "changes", "on", "dialect", "conflict", "updated", "reselect",
-        "matching", "data", "item", "items", "total", "names", "columns", "wanted", "by_key",
-        "name", "inner", "key",
+        "matching", "data", "items", "total", "names", "columns", "wanted", "by_key",
+        "inner",
     }
 )  # fmt: skip
 
@@ -109,11 +110,18 @@ class EntityView:
 
 
 def dto_renames(entity: Entity, bound_names: frozenset[str]) -> dict[str, str]:
-    """Names a DTO field would shadow inside its class body, and what to import them as."""
+    """Names a DTO field would shadow inside its class body, and what to import them as.
+
+    Only names used in the class bodies' annotations and defaults matter (a class's bases are
+    evaluated in the module scope, where a field name shadows nothing).
+    """
     attrs = {column.attr for column in entity.columns}
+    in_bodies = {"UNSET", "UnsetType", "None", *FILTER_NAMES}
+    for column in entity.columns:
+        in_bodies |= used_names(column.python_type) | used_names(column.dto_type)
     taken = naming.Scope(attrs | bound_names)
     renames: dict[str, str] = {}
-    for name in sorted((bound_names | _BUILTIN_TYPES) & attrs):
+    for name in sorted((bound_names | _BUILTIN_TYPES) & attrs & in_bodies):
         if name in _BUILTIN_TYPES:
             renames[name] = f"builtins.{name}"
         else:
@@ -129,7 +137,10 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
     model = entity.name if entity.name not in module_names else f"{entity.name}Model"
     renames = dto_renames(entity, dto_bound)
     params = naming.Scope(reserved=METHOD_LOCALS | module_names | set(dir(builtins)) - {"id"})
-    param_of = {c.attr: params.allocate(c.attr) for c in entity.columns}
+    param_of = {
+        c.attr: params.allocate(c.attr if c.attr not in params else f"{c.attr}_")
+        for c in entity.columns
+    }
     pk = entity.pk_columns
     names = [param_of[c.attr] for c in pk]
     single = len(pk) == 1
@@ -149,7 +160,8 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
             )
         )
     non_primary = [k for k in entity.unique_keys if not k.is_primary]
-    default_conflict = (non_primary or list(entity.unique_keys) or [None])[0]
+    conflict_keys = non_primary or list(entity.unique_keys)
+    default_conflict = conflict_keys[0] if conflict_keys else None
     order_scope = naming.Scope()
     order_members = []
     for column in entity.columns:
@@ -158,7 +170,9 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
         member = order_scope.allocate(naming.upper(column.attr))
         expression = f"{model}.{column.attr}"
         order_members.append(
-            OrderMember(member=member, value=naming.literal(column.attr), expression=f"{expression}.asc()")
+            OrderMember(
+                member=member, value=naming.literal(column.attr), expression=f"{expression}.asc()"
+            )
         )
         order_members.append(
             OrderMember(
@@ -181,11 +195,15 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
         pk_params=", ".join(f"{n}: {t}" for n, t in zip(names, types, strict=True)),
         pk_args=", ".join(names),
         pk_get_arg=names[0] if single else f"({', '.join(names)})",
-        pk_key_dict="{" + ", ".join(f"{naming.literal(c.attr)}: {n}" for c, n in zip(pk, names, strict=True)) + "}",
+        pk_key_dict="{"
+        + ", ".join(f"{naming.literal(c.attr)}: {n}" for c, n in zip(pk, names, strict=True))
+        + "}",
         pk_where=", ".join(f"{r} == {n}" for r, n in zip(ref, names, strict=True)),
         pk_order=", ".join(ref),
         pk_tuple_type=f"tuple[{', '.join(types)}]" if pk else "tuple[()]",
-        pk_after=(f"{ref[0]} > after[0]" if single else f"tuple_({', '.join(ref)}) > tuple_(*after)"),
+        pk_after=(
+            f"{ref[0]} > after[0]" if single else f"tuple_({', '.join(ref)}) > tuple_(*after)"
+        ),
         pk_cursor_values="(" + "".join(f"last.{c.attr}, " for c in pk).rstrip(" ") + ")",
         pk_key_type=types[0] if single else f"tuple[{', '.join(types)}]",
         pk_in=(f"{ref[0]}.in_(keys)" if single else f"tuple_({', '.join(ref)}).in_(keys)"),
@@ -206,10 +224,18 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
         key_literals=", ".join(naming.literal(k.name) for k in entity.unique_keys),
         default_conflict=default_conflict.name if default_conflict else "",
         order_members=tuple(order_members),
-        filter_fields=tuple(_filter_field(model, c, renames) for c in entity.columns if c.filter_kind is not FilterKind.NONE),
-        create_fields=tuple(_create_field(c, renames) for c in entity.columns if not c.server_generated),
+        filter_fields=tuple(
+            _filter_field(model, c, renames)
+            for c in entity.columns
+            if c.filter_kind is not FilterKind.NONE
+        ),
+        create_fields=tuple(
+            _create_field(c, renames) for c in entity.columns if not c.server_generated
+        ),
         update_fields=tuple(
-            _unset_field(c, renames) for c in entity.columns if not c.primary_key and not c.server_generated
+            _unset_field(c, renames)
+            for c in entity.columns
+            if not c.primary_key and not c.server_generated
         ),
         read_fields=tuple(
             Field(attr=c.attr, annotation=_rename(_optional(c), renames)) for c in entity.columns

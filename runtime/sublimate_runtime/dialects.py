@@ -12,13 +12,15 @@ SQLAlchemy reports exactly that. MySQL has no RETURNING at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Insert, inspect
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:  # asyncio support needs greenlet: sync-only apps need not install it
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def dialect_of(session: Session | AsyncSession) -> Dialect:

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from .errors import UniqueKeySpec
 from .integrity import translate_integrity_error
+
+if TYPE_CHECKING:  # asyncio support needs greenlet: sync-only apps need not install it
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @contextmanager

@@ -11,15 +11,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy
 from sqlalchemy import Engine, event, make_url
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+if TYPE_CHECKING:  # asyncio support needs greenlet: imported only where it is used
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 DEFAULT_URL = "sqlite+pysqlite:///:memory:"
 DEFAULT_ASYNC_URL = "sqlite+aiosqlite:///:memory:"
@@ -36,6 +37,8 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
 
 def create_async_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
     """The async twin of :func:`create_engine` (aiosqlite by default)."""
+    from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+
     parsed = make_url(url or DEFAULT_ASYNC_URL)
     engine = _create_async_engine(parsed, **_sqlite_options(parsed, kwargs))
     if parsed.get_backend_name() == "sqlite":
@@ -50,6 +53,8 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def async_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Async sessions bound to ``engine`` that keep loaded values after commit."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
     return async_sessionmaker(bind=engine, expire_on_commit=False)
 
 
