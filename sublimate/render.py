@@ -25,6 +25,7 @@ from .ir import Entity, Import, Schema
 from .settings import Settings
 
 RUNTIME = "sublimate_runtime"
+RUNTIME_API_VERSION = 1  # the sublimate_runtime API generated code is written against
 BLACK_VERSION = metadata.version("black")
 
 # What repository and service modules import besides the model, its types and its DTOs.
@@ -41,7 +42,7 @@ _REPOSITORY_IMPORTS: tuple[Import, ...] = (
     ("sqlalchemy", "true"),
     ("sqlalchemy", "tuple_"),
     ("sqlalchemy", "update"),
-    ("sqlalchemy.ext.asyncio", "AsyncSession"),
+    ("typing", "TYPE_CHECKING"),
     ("sqlalchemy.orm", "Session"),
     *(
         (RUNTIME, name)
@@ -66,7 +67,7 @@ _REPOSITORY_IMPORTS: tuple[Import, ...] = (
 _SERVICE_IMPORTS: tuple[Import, ...] = (
     ("builtins", ""),
     ("collections.abc", "Sequence"),
-    ("sqlalchemy.ext.asyncio", "AsyncSession"),
+    ("typing", "TYPE_CHECKING"),
     ("sqlalchemy.orm", "Session"),
     (RUNTIME, "OffsetPage"),
     (RUNTIME, "async_write_guard"),
@@ -81,6 +82,7 @@ _DTO_IMPORTS: tuple[Import, ...] = (
     ("typing", "TypeAlias"),
     (RUNTIME, "UNSET"),
     (RUNTIME, "UnsetType"),
+    (RUNTIME, "check_decimal"),
     *((RUNTIME, name) for name in views.FILTER_NAMES),
 )
 _MODULE_BOUND = frozenset(
@@ -208,19 +210,26 @@ def _render_entity(
     module = entity.names.module
     names = entity.names
     candidates: list[Import]
-    aliases: dict[str, str] = {}
+    aliases: dict[Import, str] = {}
     if output.template.startswith("dtos"):
         candidates = list(_dto_candidates(entity))
-        aliases = {k: v for k, v in view.dto_renames if not v.startswith(("builtins.", "builtins_."))}
+        renamed = {
+            k: v for k, v in view.dto_renames if not v.startswith(("builtins.", "builtins_."))
+        }
         if any(v.startswith("builtins_.") for _, v in view.dto_renames):
-            aliases["builtins"] = "builtins_"
+            renamed["builtins"] = "builtins_"
+        aliases = {
+            (module_, name): renamed[name or module_]
+            for module_, name in candidates
+            if (name or module_) in renamed
+        }
     else:
         key_columns = {a for k in entity.unique_keys for a in k.columns} | set(entity.primary_key)
         candidates = [imp for c in entity.columns if c.attr in key_columns for imp in c.imports]
         model_alias = view.model
         candidates.append(entity.model_import)
         if model_alias != entity.name:
-            aliases[entity.name] = model_alias
+            aliases[entity.model_import] = model_alias
         dto_names = [names.create, names.update, names.read, names.filter, names.order, names.key]
         candidates.extend((f"..dtos.{module}", name) for name in dto_names)
         if output.template.startswith("repository"):
@@ -280,6 +289,7 @@ def _render_schema(
         return template.render(
             exports=exports,
             all_names=sorted(all_names),
+            runtime_api=RUNTIME_API_VERSION,
             source=naming.comment_text(schema.source),
         )
     if output.template == "subpackage_init.py.jinja":
@@ -337,7 +347,7 @@ def _format_all(items: list[tuple[str, str]], line_length: int) -> dict[str, str
 def _format_one(item: tuple[str, str], line_length: int) -> str:
     path, body = item
     mode = black.Mode(
-        target_versions={black.TargetVersion.PY311},
+        target_versions={black.mode.TargetVersion.PY311},
         line_length=line_length,
     )
     try:

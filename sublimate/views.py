@@ -102,6 +102,8 @@ class EntityView:
     create_fields: tuple[Field, ...]
     update_fields: tuple[Field, ...]
     read_fields: tuple[Field, ...]
+    create_checks: tuple[str, ...]  # statements for <M>Create.__post_init__
+    update_checks: tuple[str, ...]
     dto_renames: tuple[tuple[str, str], ...]  # bound name -> alias, for the DTO module's imports
 
     @staticmethod
@@ -116,7 +118,7 @@ def dto_renames(entity: Entity, bound_names: frozenset[str]) -> dict[str, str]:
     evaluated in the module scope, where a field name shadows nothing).
     """
     attrs = {column.attr for column in entity.columns}
-    in_bodies = {"UNSET", "UnsetType", "None", *FILTER_NAMES}
+    in_bodies = {"UNSET", "UnsetType", "None", "check_decimal", *FILTER_NAMES}
     for column in entity.columns:
         in_bodies |= used_names(column.python_type) | used_names(column.dto_type)
     taken = naming.Scope(attrs | bound_names)
@@ -218,7 +220,8 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
         unique_getters=tuple(key_getters),
         key_specs=tuple(
             f"UniqueKeySpec(constraint_name={naming.literal(k.constraint_name)}, "
-            f"columns={naming.literal(k.columns)}, sql_columns={naming.literal(k.sql_columns)})"
+            f"columns={naming.literal(k.columns)}, sql_columns={naming.literal(k.sql_columns)}"
+            + (", primary=True)" if k.is_primary else ")")
             for k in entity.unique_keys
         ),
         key_literals=", ".join(naming.literal(k.name) for k in entity.unique_keys),
@@ -237,11 +240,32 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
             for c in entity.columns
             if not c.primary_key and not c.server_generated
         ),
+        create_checks=tuple(
+            _decimal_check(c, renames)
+            for c in entity.columns
+            if _checked(c) and not c.server_generated
+        ),
+        update_checks=tuple(
+            _decimal_check(c, renames)
+            for c in entity.columns
+            if _checked(c) and not c.primary_key and not c.server_generated
+        ),
         read_fields=tuple(
             Field(attr=c.attr, annotation=_rename(_optional(c), renames)) for c in entity.columns
         ),
         dto_renames=tuple(sorted(renames.items())),
     )
+
+
+def _checked(column: Column) -> bool:
+    """Decimal columns with a known precision: msgspec cannot bound a Decimal, so we check."""
+    return column.python_type == "decimal.Decimal" and column.precision is not None
+
+
+def _decimal_check(column: Column, renames: dict[str, str]) -> str:
+    call = _rename("check_decimal", renames)
+    label = naming.literal(column.attr)
+    return f"{call}(self.{column.attr}, {label}, {column.precision}, {column.scale or 0})"
 
 
 def _tuple_expr(items: list[str]) -> str:

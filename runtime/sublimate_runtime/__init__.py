@@ -5,6 +5,7 @@ breaking it. ``RUNTIME_API_VERSION`` changes when a public name changes incompat
 code checks the version it was written against.
 """
 
+from .checks import check_decimal
 from .dialects import (
     async_dialect_of,
     delete_returns,
@@ -74,6 +75,7 @@ __all__ = [
     "async_dialect_of",
     "async_session_factory",
     "async_write_guard",
+    "check_decimal",
     "create_async_engine",
     "create_engine",
     "decode_cursor",
