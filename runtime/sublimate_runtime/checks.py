@@ -19,7 +19,7 @@ def check_decimal(value: object, field: str, precision: int, scale: int) -> None
         return
     if not value.is_finite():
         raise ValueError(f"{field}: {value} is not a finite number")
-    sign, digits, exponent = value.as_tuple()
+    _, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # finite numbers have an int exponent
     fraction = max(0, -exponent)
     whole = max(0, len(digits) + exponent) if any(digits) else 0

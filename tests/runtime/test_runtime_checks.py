@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import msgspec
 import pytest
-
 from sublimate_runtime import UNSET, UnsetType, check_decimal
 
 
