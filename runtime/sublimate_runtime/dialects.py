@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Insert, inspect
+from sqlalchemy import Column, Insert, and_, case, inspect
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session
@@ -51,9 +51,14 @@ def upsert_statement(
     """``INSERT ... ON CONFLICT (conflict) DO UPDATE SET update = excluded`` for ``model``.
 
     ``conflict`` and ``update`` are database column names. With nothing to update, the first
-    conflict column is set to itself, so the row still comes back through RETURNING. On
-    MariaDB/MySQL, ON DUPLICATE KEY UPDATE fires on any unique key; ``conflict`` only picks the
-    column rewritten when ``update`` is empty.
+    conflict column is set to itself, so the row still comes back through RETURNING.
+
+    MariaDB/MySQL have no conflict target: ON DUPLICATE KEY UPDATE fires on whichever unique key
+    the row collides with first (the primary key before the others). So each assignment is
+    guarded, ``col = IF(<conflict columns match>, VALUES(col), col)``: a row that collided on
+    another key is left as it was and comes back under its own key, which
+    :meth:`UniqueKeySpec.match_upserted` reports as a ``ConflictError``, as PostgreSQL and
+    SQLite would.
 
     Execute it as an ORM bulk statement (``session.scalars(stmt.returning(Model), rows)``, rows
     keyed by attribute name): that is one statement per 1,000 rows on all three databases. Do not
@@ -77,8 +82,14 @@ def upsert_statement(
         )
     if dialect.name in ("mysql", "mariadb"):
         on_duplicate = mysql.insert(model)
+        matched = and_(
+            *(by_name[name] == on_duplicate.inserted[by_name[name].key] for name in conflict)
+        )
         return on_duplicate.on_duplicate_key_update(
-            {column.key: on_duplicate.inserted[column.key] for column in targets}
+            {
+                column.key: case((matched, on_duplicate.inserted[column.key]), else_=column)
+                for column in targets
+            }
         )
     raise NotImplementedError(
         f"sublimate_runtime has no upsert for the {dialect.name!r} dialect "

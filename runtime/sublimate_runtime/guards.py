@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .errors import UniqueKeySpec
+from .errors import RepositoryError, UniqueKeySpec
 from .integrity import translate_integrity_error
 
 if TYPE_CHECKING:  # asyncio support needs greenlet: sync-only apps need not install it
@@ -25,12 +25,19 @@ if TYPE_CHECKING:  # asyncio support needs greenlet: sync-only apps need not ins
 
 @contextmanager
 def write_guard(session: Session, model: str, keys: Sequence[UniqueKeySpec]) -> Iterator[None]:
-    """Roll back and raise ``ConflictError``/``ForeignKeyError``/... on an ``IntegrityError``."""
+    """Roll back and raise ``ConflictError``/``ForeignKeyError``/... on an ``IntegrityError``.
+
+    A ``RepositoryError`` raised inside the block (a conflict found after the statement ran, as
+    :func:`match_upserted` does) rolls back too.
+    """
     try:
         yield
     except IntegrityError as error:
         session.rollback()
         raise translate_integrity_error(error, model, keys) from error
+    except RepositoryError:
+        session.rollback()
+        raise
 
 
 @asynccontextmanager
@@ -43,3 +50,6 @@ async def async_write_guard(
     except IntegrityError as error:
         await session.rollback()
         raise translate_integrity_error(error, model, keys) from error
+    except RepositoryError:
+        await session.rollback()
+        raise

@@ -1,4 +1,4 @@
-"""What the behaviour tests share: the three SQLite engines, `aw()`, and small data helpers.
+"""What the behaviour tests share: the engines (SQLite, PostgreSQL, MariaDB), `aw()`, data helpers.
 
 `shop.db` is imported normally: until the generator has written it, every behaviour test fails
 to collect, loudly, instead of being skipped.
@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextlib
 import datetime
 import inspect
-from collections.abc import Awaitable, Iterator, Sequence
+import uuid
+from collections.abc import Awaitable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -43,13 +44,23 @@ from shop.db import (
     TagService,
 )
 from shop.models import Base, Category, Customer, Order, OrderLine, Product, Tag
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import StaticPool
+from sublimate_runtime import create_async_engine, create_engine
 
 T = TypeVar("T")
 
-ENGINE_KINDS = ("sqlite-file", "sqlite-memory", "aiosqlite-file")
+# kind -> (dialect, scratch backend or None for SQLite, async?)
+ENGINES: dict[str, tuple[str, str | None, bool]] = {
+    "sqlite-file": ("sqlite", None, False),
+    "sqlite-memory": ("sqlite", None, False),
+    "aiosqlite-file": ("sqlite", None, True),
+    "postgresql-psycopg": ("postgresql", "postgresql", False),
+    "postgresql-asyncpg": ("postgresql", "postgresql", True),
+    "mariadb-pymysql": ("mariadb", "mysql", False),
+    "mariadb-aiomysql": ("mariadb", "mysql", True),
+}
+ENGINE_KINDS = tuple(ENGINES)
 
 REPOSITORIES: dict[type[Base], tuple[type[Any], type[Any]]] = {
     Customer: (CustomerRepository, AsyncCustomerRepository),
@@ -107,6 +118,11 @@ class Db:
     session: Any  # Session | AsyncSession; Any so tests call either without casts
     is_async: bool
     _statement_sink: list[list[str]] = field(default_factory=list)
+
+    @property
+    def dialect(self) -> str:
+        """The dialect: "sqlite", "postgresql" or "mariadb"."""
+        return ENGINES[self.kind][0]
 
     @property
     def sync_engine(self) -> sa.Engine:
@@ -175,36 +191,34 @@ class Db:
         await aw(self.engine.dispose())
 
 
-def _enforce_foreign_keys(dbapi_connection: Any, connection_record: Any) -> None:
-    # SQLite ignores foreign keys unless asked, per connection.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+async def open_db(kind: str, tmp_path: Path, scratch: Any = None) -> Db:
+    """Open `kind` with the runtime's engine factories, as an application would.
 
-
-async def open_db(kind: str, tmp_path: Path) -> Db:
+    Server kinds need `scratch`, a ScratchDatabase from tests/conftest.py. On SQLite the runtime
+    turns foreign keys on, shares one connection for `:memory:` and batches INSERTs of rows with
+    a database-assigned key (`batch_sqlite_inserts`).
+    """
     path = tmp_path / "shop.sqlite3"
     engine: sa.Engine | AsyncEngine
-    if kind == "sqlite-file":
-        engine = sa.create_engine(f"sqlite+pysqlite:///{path}")
+    if ENGINES[kind][1] is not None:
+        if ENGINES[kind][2]:
+            engine = create_async_engine(scratch.async_url, connect_args=scratch.async_connect_args)
+        else:
+            engine = create_engine(scratch.url, connect_args=scratch.connect_args)
+    elif kind == "sqlite-file":
+        engine = create_engine(f"sqlite+pysqlite:///{path}")
     elif kind == "sqlite-memory":
-        engine = sa.create_engine(
-            "sqlite+pysqlite:///:memory:",
-            poolclass=StaticPool,
-            connect_args={"check_same_thread": False},
-        )
+        engine = create_engine("sqlite+pysqlite:///:memory:")
     elif kind == "aiosqlite-file":
         engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
     else:
         raise ValueError(kind)
 
     if isinstance(engine, AsyncEngine):
-        sa.event.listen(engine.sync_engine, "connect", _enforce_foreign_keys)
         async with engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
         session: Session | AsyncSession = AsyncSession(engine, expire_on_commit=False)
     else:
-        sa.event.listen(engine, "connect", _enforce_foreign_keys)
         Base.metadata.create_all(engine)
         session = Session(engine, expire_on_commit=False)
     return Db(kind=kind, engine=engine, session=session, is_async=isinstance(engine, AsyncEngine))
@@ -226,6 +240,23 @@ async def walk_keyset(
             return items, pages
         assert pages < max_pages, "list_after never reached the end"
         cursor = page.next_cursor
+
+
+def _mariadb_uuid_order(value: uuid.UUID) -> tuple[str, ...]:
+    text = value.hex
+    return (text[20:32], text[16:20], text[12:16], text[8:12], text[0:8])
+
+
+def in_key_order(db: Db, values: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+    """UUID keys in the order the database sorts them (what `list()` and `list_after()` follow).
+
+    PostgreSQL compares UUIDs byte by byte and SQLite stores them as 32 hex digits, both the
+    order of Python's `sorted`; MariaDB's native UUID type compares the groups from the last to
+    the first (measured on 10.11 for UUIDv1, v4 and edge values).
+    """
+    if db.dialect == "mariadb":
+        return sorted(values, key=_mariadb_uuid_order)
+    return sorted(values)
 
 
 def keys(objects: Sequence[Any], *attrs: str) -> list[Any]:

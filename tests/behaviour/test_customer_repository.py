@@ -20,7 +20,7 @@ from sublimate_runtime import (
     TextFilter,
 )
 
-from ._support import Db, at, aw, keys, new_customer, utc, walk_keyset
+from ._support import Db, at, aw, in_key_order, keys, new_customer, utc, walk_keyset
 
 
 async def seed_customers(db: Db) -> list[Customer]:
@@ -116,7 +116,7 @@ async def test_get_one_or_none_with_a_filter_or_an_expression(db: Db) -> None:
 async def test_list_without_arguments_returns_every_row_in_key_order(db: Db) -> None:
     customers = await seed_customers(db)
     listed = await aw(db.repo(Customer).list())
-    assert keys(listed, "id") == sorted(c.id for c in customers)
+    assert keys(listed, "id") == in_key_order(db, (c.id for c in customers))
 
 
 async def test_list_orders_by_generated_order_values(db: Db) -> None:
@@ -464,7 +464,7 @@ async def test_list_after_walks_every_row_once_in_key_order(db: Db) -> None:
     items, pages = await walk_keyset(repo, limit=5)
     ids = keys(items, "id")
     assert len(ids) == 23 == len(set(ids))
-    assert ids == sorted(ids)
+    assert ids == in_key_order(db, ids)
     assert 5 <= pages <= 6
     first = await aw(repo.list_after(None, limit=5))
     assert keys(first.items, "id") == ids[:5]
@@ -521,3 +521,29 @@ async def test_delete_where_refuses_an_empty_condition(db: Db) -> None:
     assert await db.rows(Customer) == 4
     everyone = await aw(repo.delete_where(sa.true()))
     assert len(everyone) == 4
+
+
+async def test_list_breaks_ties_by_primary_key_not_by_insertion_order(db: Db) -> None:
+    # rowid (insertion) order 3, 1, 2; key order 1, 2, 3; every created_at equal
+    ids = [uuid.UUID(int=n) for n in (3, 1, 2)]
+    await db.seed(*(new_customer(f"Tie{i.int}", id=i, created_at=at(2024, 1, 1)) for i in ids))
+    repo = db.repo(Customer)
+    expected = sorted(ids)
+    assert keys(await aw(repo.list(order_by=CustomerOrder.CREATED_AT)), "id") == expected
+    assert keys(await aw(repo.list(order_by=CustomerOrder.CREATED_AT_DESC)), "id") == expected
+    items, _ = await aw(repo.list_and_count(order_by=CustomerOrder.CREATED_AT, limit=2))
+    assert keys(items, "id") == expected[:2]
+
+
+async def test_upsert_never_rewrites_the_primary_key(db: Db) -> None:
+    ann, *_ = await seed_customers(db)
+    ann_id = ann.id
+    await db.seed(Order(customer_id=ann_id, placed_at=at(2024, 5, 1), total=1))
+    upserted = await aw(
+        db.repo(Customer).upsert(
+            Customer(id=uuid.uuid4(), email="ann@example.com", name="Ann Again"), on="email"
+        )
+    )
+    assert (upserted.id, upserted.name) == (ann_id, "Ann Again")
+    await db.commit()
+    assert await db.column(Customer.id, Customer.email == "ann@example.com") == [ann_id]

@@ -18,6 +18,7 @@ CONTRACT = {
     "UNSET",
     "UnsetType",
     "set_fields",
+    "check_decimal",
     "EqFilter",
     "RangeFilter",
     "TextFilter",
@@ -39,8 +40,26 @@ CONTRACT = {
     "DEFAULT_ASYNC_URL",
     "create_engine",
     "create_async_engine",
+    "batch_sqlite_inserts",
     "session_factory",
     "async_session_factory",
+    # routing.py
+    "READ_INTENT",
+    "WRITE_INTENT",
+    "primary",
+    "Router",
+    "AsyncRouter",
+    "RoutingSession",
+    "NoReplicaAvailableError",
+    "ReplicaUnavailableWarning",
+    "create_router",
+    "create_async_router",
+    "routing_session_factory",
+    "async_routing_session_factory",
+    # cache.py (dogpile.cache is imported only when a Cache is made)
+    "Cache",
+    "ModelCache",
+    "CacheInvalidationWarning",
 }
 
 
