@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test example lint bench clean
+.PHONY: venv demo serve test example lint bench bench-regenerate bench-generate clean
 
 venv: $(STAMP)
 
@@ -20,6 +20,16 @@ demo: venv
 	&& cd $$tmp && $(CURDIR)/$(VENV)/bin/sublimate generate && $(CURDIR)/$(PY) demo.py \
 	&& rm -rf $$tmp
 
+# Serve the example's Litestar app on SQLite (needs uvicorn): http://127.0.0.1:8000/schema
+serve: venv
+	@tmp=$$(mktemp -d) && cp -r generated_example/. $$tmp/ && rm -rf $$tmp/shop/db && cd $$tmp \
+	&& sed -i '/^out = /a litestar = true' pyproject.toml \
+	&& $(CURDIR)/$(VENV)/bin/sublimate generate \
+	&& $(CURDIR)/$(VENV)/bin/sublimate db revision -m init --autogenerate --url sqlite:///app.db \
+	&& $(CURDIR)/$(VENV)/bin/sublimate db upgrade --url sqlite:///app.db \
+	&& SUBLIMATE_DATABASE_URL=sqlite+aiosqlite:///app.db \
+	   $(CURDIR)/$(PY) -m uvicorn --factory shop.db.app:create_app --port 8000
+
 test: venv
 	$(PY) -m pytest -q -ra
 
@@ -34,5 +44,21 @@ lint: venv
 bench: venv
 	$(PY) bench/runtime.py
 
+# Cold generation vs regeneration after one column change, 300 tables (FORMATTER=ruff to compare).
+bench-regenerate: venv
+	$(PY) bench/regenerate.py --formatter $(or $(FORMATTER),black)
+
+# `sublimate generate --url` on a 300-table database (SQLite and PostgreSQL) next to sqlacodegen,
+# which gets a venv of its own so that it never touches the project's dependencies.
+BENCH_VENV ?= .venv-bench
+
+$(BENCH_VENV)/.installed:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet sqlacodegen 'psycopg[binary]'
+	touch $@
+
+bench-generate: venv $(BENCH_VENV)/.installed
+	$(PY) bench/generate.py --sqlacodegen $(BENCH_VENV)/bin/sqlacodegen $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) .mypy_cache .ruff_cache .pytest_cache

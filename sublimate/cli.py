@@ -1,24 +1,30 @@
 """The `sublimate` command: wires settings -> introspect -> render -> write, and nothing else.
 
-Every expected failure is one line on stderr and exit code 2 (1 for "hand-edited files", which is
-a state of the tree rather than bad input); `--debug` shows the traceback instead.
+Every expected failure is one line on stderr and exit code 2; exit code 1 is for a state of the
+tree rather than bad input (hand-edited files, files in the way, a stale `check`). `--debug`
+shows the traceback instead.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 
-from . import __version__
+from . import __version__, options, progress
+from . import check as checking
+from .cache import FormatterError, RenderCache
 from .introspect import IntrospectError
 from .ir import Schema, to_jsonable
+from .manifest import MANIFEST, ManifestError, describe_schema
+from .manifest import read as read_manifest
 from .render import RenderError, render
-from .settings import Settings, SettingsError, load
-from .write import HandEditedError, WriteError, apply, plan
+from .settings import KEY_DOCS, Settings, SettingsError, load
+from .write import HandEditedError, NotOwnedError, Plan, WriteError, apply, plan
 
 app = typer.Typer(
     help="Generate typed SQLAlchemy repositories, services and msgspec DTOs.",
@@ -30,6 +36,31 @@ app = typer.Typer(
 ModelsOption = Annotated[
     str | None,
     typer.Option("--models", "-m", help="Module with the models: pkg.mod or pkg.mod:Base."),
+]
+UrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        "-u",
+        help="Read a live database instead of models, e.g. postgresql+psycopg://app@localhost/app"
+        " ($VARS are expanded).",
+    ),
+]
+SchemaOption = Annotated[
+    str | None,
+    typer.Option(
+        "--schema", help="With --url: schemas to read, comma-separated (default: its own)."
+    ),
+]
+TablesOption = Annotated[
+    str | None,
+    typer.Option("--tables", help="With --url: only these tables/views, comma-separated globs."),
+]
+ExcludeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--exclude", help="With --url: leave these tables/views out (comma-separated globs)."
+    ),
 ]
 OutOption = Annotated[
     str | None, typer.Option("--out", "-o", help="Output package directory, e.g. shop/db.")
@@ -59,15 +90,31 @@ def _settings(project: Path, **overrides: object) -> Settings:
 
 
 def _schema(settings: Settings) -> Schema:
+    if settings.models and settings.url:
+        _fail("both models and url are set: read one (--models pkg.mod or --url URL), not both")
     if settings.models:
         from .introspect.models import build_schema
 
         schema = build_schema(settings.models)
+    elif settings.url:
+        from .introspect.database import build_schema_from_url
+
+        with progress.reading(settings.url):
+            schema = build_schema_from_url(
+                os.path.expandvars(settings.url),
+                package=settings.package,
+                schemas=settings.schemas,
+                tables=settings.tables,
+                exclude=settings.exclude,
+            )
     else:
-        _fail("nothing to read: give --models pkg.mod (or set models in [tool.sublimate])")
+        _fail(
+            "nothing to read: give --models pkg.mod or --url URL"
+            " (or set models or url in [tool.sublimate])"
+        )
     for diagnostic in schema.diagnostics:
         typer.echo(f"warning: {diagnostic.where}: {diagnostic.message}", err=True)
-    return schema
+    return options.apply(schema, settings)
 
 
 def _run(debug: bool, action: object) -> None:
@@ -78,18 +125,35 @@ def _run(debug: bool, action: object) -> None:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(error.code) from None
     except HandEditedError as error:
+        edits = ", ".join(f"{path} (move it to {error.user_modules[path]})" for path in error.paths)
         typer.echo(
-            "error: generated files were edited by hand: "
-            + ", ".join(error.paths)
-            + ". Move the change to the model's user module, or rerun with --force to discard it.",
+            f"error: generated files were edited by hand, nothing was written: {edits};"
+            " or rerun with --force to discard the edits",
             err=True,
         )
         raise typer.Exit(1) from None
-    except (IntrospectError, SettingsError, WriteError, RenderError) as error:
+    except NotOwnedError as error:
+        typer.echo(
+            "error: files sublimate does not own are in the way, nothing was written: "
+            + ", ".join(error.paths)
+            + "; move them elsewhere (sublimate never overwrites them, even with --force)",
+            err=True,
+        )
+        raise typer.Exit(1) from None
+    except (
+        IntrospectError,
+        SettingsError,
+        WriteError,
+        RenderError,
+        ManifestError,
+        FormatterError,
+    ) as error:
         if debug:
             raise
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
+    except typer.Exit:  # a verdict (`check`), not an error
+        raise
     except Exception as error:  # a bug in sublimate: still one line, unless --debug
         if debug:
             raise
@@ -103,43 +167,257 @@ def _run(debug: bool, action: object) -> None:
 @app.command()
 def generate(
     models: ModelsOption = None,
+    url: UrlOption = None,
+    schema: SchemaOption = None,
+    tables: TablesOption = None,
+    exclude: ExcludeOption = None,
     out: OutOption = None,
     project: ProjectOption = Path("."),
-    force: Annotated[bool, typer.Option(help="Overwrite hand-edited generated files.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Overwrite hand-edited generated files; ignore the render cache.")
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 if the output is stale.")
+    ] = False,
     debug: DebugOption = False,
 ) -> None:
     """Generate (or regenerate) the output package.
 
     Example: sublimate generate --models shop.models --out shop/db
+
+    Example: sublimate generate --url postgresql+psycopg://app@localhost/app --out app/db
     """
 
     def action() -> None:
-        settings = _settings(project, models=models, out=out)
-        files = render(_schema(settings), settings)
-        the_plan = plan(files, settings.out_dir)
-        apply(the_plan, files, settings.out_dir, force=force)
+        settings = _settings(
+            project,
+            models=models,
+            out=out,
+            url=url,
+            schemas=schema,
+            tables=tables,
+            exclude=exclude,
+        )
+        if check:
+            _check(settings)
+            return
+        the_plan, cache = _plan(settings, use_cache=not force)
+        apply(the_plan, settings.out_dir, force=force)
+        for warning in checking.orphan_warnings(the_plan):
+            typer.echo(f"warning: {warning}", err=True)
+        stats = cache.stats
+        count = len(the_plan.create)
+        created = f", {count} user module{'s' if count > 1 else ''} created" if count else ""
         typer.echo(
             f"{settings.out}: {len(the_plan.write)} written, {len(the_plan.unchanged)} unchanged,"
-            f" {len(the_plan.remove)} removed",
+            f" {len(the_plan.remove)} removed{created}"
+            f" ({stats.rendered} rendered, {stats.formatted} formatted, {stats.reused} reused)",
             err=True,
         )
 
     _run(debug, action)
 
 
-@app.command()
-def inspect(
+def _plan(settings: Settings, *, use_cache: bool = True) -> tuple[Plan, RenderCache]:
+    """Render (through the cache) and plan against the tree: reads, never writes."""
+    schema = _schema(settings)
+    out_dir = settings.out_dir
+    try:
+        manifest = read_manifest(out_dir / MANIFEST)
+    except ManifestError as error:  # a merge conflict in it, say: the headers tell what is ours
+        typer.echo(
+            f"warning: {error}; going by the generated files' headers instead"
+            " (`sublimate generate` writes a new one)",
+            err=True,
+        )
+        manifest = None
+    cache = RenderCache.for_run(
+        schema,
+        out_dir,
+        manifest,
+        formatter=settings.formatter,
+        line_length=settings.line_length,
+        enabled=use_cache,
+    )
+    with progress.bar(len(schema.entities)) as advance:
+        files = render(schema, settings, cache, progress=advance)
+    the_plan = plan(
+        files,
+        out_dir,
+        fingerprint=cache.fingerprint.as_dict(),
+        schema=describe_schema(schema, cache.hashes.entities),
+        old=manifest,
+        read=cache.read,
+    )
+    return the_plan, cache
+
+
+def _check(settings: Settings) -> None:
+    if not settings.out_dir.exists():  # nothing to compare: do not render and format it all
+        _schema(settings)  # still reports bad input as such
+        typer.echo(f"{settings.out} is out of date:")
+        typer.echo(f"  {settings.out} has no {MANIFEST}: it was never generated here")
+        typer.echo("run `sublimate generate` to write it")
+        raise typer.Exit(1)
+    the_plan, _ = _plan(settings)
+    for warning in checking.orphan_warnings(the_plan):
+        typer.echo(f"warning: {warning}", err=True)
+    findings = checking.explain(the_plan, settings.out)
+    if not findings:
+        typer.echo(f"{settings.out} is up to date")
+        return
+    typer.echo(f"{settings.out} is out of date:")
+    for line in findings:
+        typer.echo(f"  {line}")
+    typer.echo("run `sublimate generate` to update it (`sublimate diff` shows the changes)")
+    raise typer.Exit(1)
+
+
+@app.command("check")
+def check_command(
     models: ModelsOption = None,
+    url: UrlOption = None,
+    schema: SchemaOption = None,
+    tables: TablesOption = None,
+    exclude: ExcludeOption = None,
+    out: OutOption = None,
     project: ProjectOption = Path("."),
     debug: DebugOption = False,
 ) -> None:
-    """Print what the generator understood (the IR) as JSON.
+    """Exit 1 and say why when the output is stale or was edited by hand; writes nothing.
 
-    Example: sublimate inspect --models shop.models
+    For CI and pre-commit. Example: sublimate check
+    """
+    _run(
+        debug,
+        lambda: _check(
+            _settings(
+                project,
+                models=models,
+                out=out,
+                url=url,
+                schemas=schema,
+                tables=tables,
+                exclude=exclude,
+            )
+        ),
+    )
+
+
+@app.command()
+def diff(
+    models: ModelsOption = None,
+    url: UrlOption = None,
+    schema: SchemaOption = None,
+    tables: TablesOption = None,
+    exclude: ExcludeOption = None,
+    out: OutOption = None,
+    project: ProjectOption = Path("."),
+    debug: DebugOption = False,
+) -> None:
+    """Print the unified diff of what `generate` would write; writes nothing.
+
+    Example: sublimate diff | less
     """
 
     def action() -> None:
-        settings = _settings(project, models=models)
+        settings = _settings(
+            project,
+            models=models,
+            out=out,
+            url=url,
+            schemas=schema,
+            tables=tables,
+            exclude=exclude,
+        )
+        the_plan, cache = _plan(settings)
+        text = checking.unified_diff(the_plan, settings.out, cache.read)
+        if text:
+            typer.echo(text, nl=False)
+
+    _run(debug, action)
+
+
+@app.command()
+def init(
+    models: ModelsOption = None,
+    out: OutOption = None,
+    project: ProjectOption = Path("."),
+    debug: DebugOption = False,
+) -> None:
+    """Add a commented [tool.sublimate] section to pyproject.toml (created if absent).
+
+    Example: sublimate init --models shop.models --out shop/db
+    """
+
+    def action() -> None:
+        path = project / "pyproject.toml"
+        try:
+            current = path.read_text(encoding="utf-8") if path.exists() else ""
+        except OSError as error:
+            _fail(f"cannot read {path}: {error.strerror or error}")
+        if any(line.strip() == "[tool.sublimate]" for line in current.splitlines()):
+            _fail(f"{path} already has a [tool.sublimate] section; edit it there")
+        separator = "\n" if current and not current.endswith("\n") else ""
+        text = current + separator + ("\n" if current else "") + starter_config(models, out)
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            _fail(f"cannot write {path}: {error.strerror or error}")
+        load(project.resolve(), {})  # what was written must load
+        typer.echo(f"wrote [tool.sublimate] to {path}; next: sublimate generate", err=True)
+
+    _run(debug, action)
+
+
+def starter_config(models: str | None, out: str | None) -> str:
+    """The commented [tool.sublimate] section `init` writes: every key, documented."""
+    given = {"models": models, "out": out}
+    lines = [
+        "[tool.sublimate]",
+        "# sublimate generates typed data access from SQLAlchemy models: `sublimate generate`",
+        "# writes it, `sublimate check` fails when it is stale (CI, pre-commit).",
+    ]
+    for key, example, description in KEY_DOCS:
+        lines.append(f"# {key}: {description}")
+        value = given.get(key)
+        if value is not None:
+            lines.append(f"{key} = {json.dumps(value)}")
+        elif key in given:  # the two keys a project always sets
+            lines.append(f"{key} = {example}")
+        else:
+            lines.append(f"# {key} = {example}")
+    return "\n".join(lines) + "\n"
+
+
+@app.command()
+def inspect(
+    models: ModelsOption = None,
+    url: UrlOption = None,
+    schema: SchemaOption = None,
+    tables: TablesOption = None,
+    exclude: ExcludeOption = None,
+    out: OutOption = None,
+    project: ProjectOption = Path("."),
+    debug: DebugOption = False,
+) -> None:
+    """Print what the generator understood (the IR) as JSON; warnings go to stderr.
+
+    Example: sublimate inspect --models shop.models
+
+    Example: sublimate inspect --url sqlite:///chinook.db
+    """
+
+    def action() -> None:
+        settings = _settings(
+            project,
+            models=models,
+            out=out,
+            url=url,
+            schemas=schema,
+            tables=tables,
+            exclude=exclude,
+        )
         typer.echo(json.dumps(to_jsonable(_schema(settings)), indent=2))
 
     _run(debug, action)
@@ -147,8 +425,16 @@ def inspect(
 
 @app.command()
 def version() -> None:
-    """Print the version."""
+    """Print the version.
+
+    Example: sublimate version
+    """
     typer.echo(f"sublimate {__version__}")
+
+
+from .migrations_cli import app as _db_app  # noqa: E402  (the `db` sub-commands)
+
+app.add_typer(_db_app, name="db")
 
 
 def main() -> None:

@@ -73,6 +73,12 @@ class Column:
     orderable: bool
     comment: str | None
     imports: tuple[Import, ...]  # what python_type/dto_type/sql_type_expr need
+    # Generated columns, as the database declares them (read from a live database; the models
+    # front end leaves the defaults): an identity ("always" or "by default"), or a computed
+    # column's SQL expression and whether it is stored.
+    identity: str | None = None
+    computed: str | None = None
+    computed_persisted: bool | None = None
 
 
 @_frozen
@@ -120,6 +126,14 @@ class Index:
 
 
 @_frozen
+class Check:
+    """A CHECK constraint, as SQL text the database reported (printed only as a literal)."""
+
+    name: str | None
+    sqltext: str
+
+
+@_frozen
 class EntityNames:
     """Every identifier generated for one entity, allocated in one place (naming)."""
 
@@ -154,6 +168,11 @@ class Entity:
     indexes: tuple[Index, ...]
     comment: str | None
     writable: bool  # False for views and tables without a primary key
+    checks: tuple[Check, ...] = ()  # CHECK constraints (read from a live database)
+    # Production options (issue 6), set by the front end or by `options.apply` from settings:
+    cached: bool = False  # reads go through the runtime's ModelCache
+    version_column: str | None = None  # attr of the optimistic-locking version (an integer)
+    soft_delete_column: str | None = None  # attr of the nullable "deleted at" timestamp
 
     def column(self, attr: str) -> Column:
         for column in self.columns:

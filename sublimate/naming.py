@@ -158,8 +158,8 @@ def singular(word: str) -> str:
         return word
     if lower.endswith("ies") and len(word) > 4:
         return word[:-3] + ("Y" if word[-3].isupper() else "y")
-    if lower.endswith(("ses", "xes", "zes", "ches", "shes")):
-        return word[:-2]
+    if lower.endswith(("sses", "xes", "zzes", "ches", "shes", "tuses")):
+        return word[:-2]  # addresses, boxes, batches, statuses (but courses -> course)
     if lower.endswith("s") and len(word) > 3:
         return word[:-1]
     return word
@@ -191,6 +191,24 @@ def literal(value: object) -> str:
     if value is None or isinstance(value, bool | int | float | str):
         return repr(value)
     raise TypeError(f"cannot print {type(value).__name__} as a literal")
+
+
+# Keywords the databases reject unquoted that SQLAlchemy 2.1's dialects do not quote (SQLite:
+# returning, nothing; PostgreSQL: collation, concurrently, lateral, tablesample; MariaDB:
+# current_role, offset, page_checksum). Found by the hostile-name fuzz and checked on the servers.
+FORCE_QUOTE = frozenset(
+    {
+        "returning", "nothing", "collation", "concurrently", "lateral", "tablesample",
+        "current_role", "offset", "page_checksum",
+    }
+)  # fmt: skip
+
+
+def sql_name(name: str) -> str:
+    """A table or column name as a model prints it: a literal, force-quoted where SQLAlchemy
+    would leave a keyword bare (`sa.quoted_name("returning", True)`)."""
+    text = literal(name)
+    return f"sa.quoted_name({text}, True)" if name in FORCE_QUOTE else text
 
 
 _UNSAFE_IN_DOC = re.compile(r'[\\"\r\n\t\x00-\x1f\x7f]|"""')

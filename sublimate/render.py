@@ -1,14 +1,17 @@
 """IR -> source files in memory: Jinja renders, imports are derived from use, black formats.
 
 The list of outputs is data (`OUTPUTS`): a template, a path, and whether it is printed once per
-entity or once per schema. Nothing touches the disk here; `write` does that after every file has
-rendered and formatted.
+entity or once per schema. Nothing is written here; `write` does that after every file has
+rendered and formatted. The render cache (`cache`) only reads the previous output, to reuse what
+did not change.
 """
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import os
+import subprocess
+import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -16,12 +19,13 @@ from importlib import metadata
 from pathlib import PurePosixPath
 from typing import Any
 
-import black
 import jinja2
 
-from . import __version__, naming, views
+from . import __version__, model_views, naming, views
+from .cache import FormatterError, RenderCache, render_hash, ruff_binary
 from .imports import Binding, bind, block, used_names
 from .ir import Entity, Import, Schema
+from .manifest import body_hash
 from .settings import Settings
 
 RUNTIME = "sublimate_runtime"
@@ -34,7 +38,9 @@ _REPOSITORY_IMPORTS: tuple[Import, ...] = (
     ("collections.abc", "Sequence"),
     ("typing", "Any"),
     ("typing", "TypeAlias"),
+    ("typing", "cast"),
     ("sqlalchemy", "ColumnElement"),
+    ("sqlalchemy", "CursorResult"),
     ("sqlalchemy", "Select"),
     ("sqlalchemy", "delete"),
     ("sqlalchemy", "func"),
@@ -47,8 +53,12 @@ _REPOSITORY_IMPORTS: tuple[Import, ...] = (
     *(
         (RUNTIME, name)
         for name in (
+            "ConflictError",
             "KeysetPage",
+            "ModelCache",
             "NotFoundError",
+            "READ_INTENT",
+            "WRITE_INTENT",
             "UniqueKeySpec",
             "async_dialect_of",
             "async_write_guard",
@@ -88,6 +98,7 @@ _DTO_IMPORTS: tuple[Import, ...] = (
 _MODULE_BOUND = frozenset(
     name or module.split(".")[0] for module, name in _REPOSITORY_IMPORTS + _SERVICE_IMPORTS
 ) | {"annotations", "_KEYS", "_ORDER", "_DEFAULT_ORDER", "_COLUMNS", "_SQL_NAMES", "_PRIMARY_KEY"}
+_MODULE_BOUND |= {"_CACHE"}  # the ModelCache of cached models
 
 
 class RenderError(Exception):
@@ -97,8 +108,12 @@ class RenderError(Exception):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutputFile:
     path: str  # relative to the output package, POSIX separators
-    content: str
+    content: str  # "" for a user file that already exists (never rewritten, so never rendered)
     source: str  # what it was generated from, for the header and messages
+    entity: str = ""  # the model it belongs to; "" for package-level files
+    user: bool = False  # written once when absent, never overwritten, no header
+    render: str = ""  # cache.render_hash of the unformatted render
+    input: str = ""  # cache input key (per-model generated files)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,12 +123,26 @@ class Output:
     per_entity: bool
     python: bool = True  # formatted by black, headed with a hash
     when: Callable[[Entity], bool] = lambda entity: True
+    user: bool = False  # the user's file: written once when absent, never overwritten, no header
+    # Whether a per-entity render reads other entities than its own (beyond their names): the
+    # render cache then treats any change to the IR as a change to this file.
+    reads_schema: bool = False
+    database: bool = False  # only when the models are generated (live-database input)
+    setting: str = ""  # only when this boolean Settings field is true (e.g. "litestar")
 
 
 OUTPUTS: tuple[Output, ...] = (
     Output(template="dtos.py.jinja", path="dtos/{module}.py", per_entity=True),
     Output(template="repository.py.jinja", path="repositories/{module}.py", per_entity=True),
     Output(template="service.py.jinja", path="services/{module}.py", per_entity=True),
+    # The user's modules: written once when absent, never overwritten (see README, "Your code").
+    Output(template="user_module.py.jinja", path="custom/{module}.py", per_entity=True, user=True),
+    Output(
+        template="user_package_init.py.jinja",
+        path="custom/__init__.py",
+        per_entity=False,
+        user=True,
+    ),
     Output(template="package_init.py.jinja", path="__init__.py", per_entity=False),
     Output(template="subpackage_init.py.jinja", path="dtos/__init__.py", per_entity=False),
     Output(template="subpackage_init.py.jinja", path="repositories/__init__.py", per_entity=False),
@@ -131,15 +160,78 @@ OUTPUTS: tuple[Output, ...] = (
         per_entity=False,
         python=False,
     ),
+    # Litestar controllers and app factory, with `litestar = true` in [tool.sublimate].
+    Output(
+        template="litestar/controller.py.jinja",
+        path="controllers/{module}.py",
+        per_entity=True,
+        when=lambda entity: _controller_pk(entity) is not None,
+        setting="litestar",
+    ),
+    Output(
+        template="subpackage_init.py.jinja",
+        path="controllers/__init__.py",
+        per_entity=False,
+        setting="litestar",
+    ),
+    Output(template="litestar/app.py.jinja", path="app.py", per_entity=False, setting="litestar"),
+    # Typed declarative models, when the input is a live database (see sublimate.model_views).
+    Output(
+        template="models/model.py.jinja",
+        path="models/{module}.py",
+        per_entity=True,
+        database=True,
+        reads_schema=True,  # relationships and foreign keys read their targets
+    ),
+    Output(
+        template="models/base.py.jinja", path="models/_base.py", per_entity=False, database=True
+    ),
+    Output(
+        template="models/package.py.jinja",
+        path="models/__init__.py",
+        per_entity=False,
+        database=True,
+    ),
 )
 
 _SUBPACKAGE_TITLES = {
     "dtos/__init__.py": "msgspec DTOs, one module per model.",
     "repositories/__init__.py": "Repositories (sync and async), one module per model.",
     "services/__init__.py": "Services (sync and async), one module per model.",
+    "controllers/__init__.py": "Litestar controllers, one module per model (see app.py).",
 }
 
+# Litestar path-parameter types for the primary keys a controller supports.
+_PATH_TYPES = {"int": "int", "str": "str", "uuid.UUID": "uuid"}
+_LITESTAR_IMPORTS: tuple[Import, ...] = (
+    ("typing", "Annotated"),
+    ("msgspec", ""),
+    ("litestar", "Controller"),
+    ("litestar", "delete"),
+    ("litestar", "get"),
+    ("litestar", "patch"),
+    ("litestar", "post"),
+    ("litestar", "put"),
+    ("litestar.exceptions", "ValidationException"),
+    ("litestar.params", "Parameter"),
+    ("sqlalchemy.ext.asyncio", "AsyncSession"),
+    (RUNTIME, "InvalidCursorError"),
+    (RUNTIME, "KeysetPage"),
+    (RUNTIME, "OffsetPage"),
+)
 
+
+def _controller_pk(entity: Entity) -> str | None:
+    """The Litestar path type of a table's single-column key; None: no controller for it."""
+    if entity.kind.value != "table" or len(entity.primary_key) != 1:
+        return None
+    for column in entity.columns:
+        if column.attr == entity.primary_key[0]:
+            return _PATH_TYPES.get(column.python_type)
+    return None
+
+
+@functools.cache  # one per process: compiling the templates costs more than rendering a schema
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("sublimate", "templates"),
@@ -153,44 +245,130 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def template_hash() -> str:
-    """A hash of every template: part of the fingerprint of what produced an output tree."""
-    root = os.path.join(os.path.dirname(__file__), "templates")
-    digest = hashlib.sha256()
-    for folder, _, files in sorted(os.walk(root)):
-        for name in sorted(files):
-            path = os.path.join(folder, name)
-            digest.update(os.path.relpath(path, root).encode())
-            with open(path, "rb") as handle:
-                digest.update(handle.read())
-    return digest.hexdigest()
+# progress(step, done, total): step is "rendering" or "formatting" (a bar on a terminal).
+Progress = Callable[[str, int, int], None]
 
 
-def render(schema: Schema, settings: Settings) -> list[OutputFile]:
-    """Every output file's final text (formatted, with its header), sorted by path."""
+def render(
+    schema: Schema,
+    settings: Settings,
+    cache: RenderCache | None = None,
+    progress: Progress | None = None,
+) -> list[OutputFile]:
+    """Every output file's final text (formatted, with its header), sorted by path.
+
+    With a `cache` (see `sublimate.cache`), a per-model file whose inputs did not change is taken
+    from disk without rendering, a render identical to the last one is not formatted again, and
+    a user file that exists is not rendered at all.
+    """
+    if cache is None:
+        cache = RenderCache.for_run(
+            schema,
+            settings.out_dir,
+            None,
+            formatter=settings.formatter,
+            line_length=settings.line_length,
+            enabled=False,
+        )
     env = environment()
     first_party = _first_party(schema)
-    pending: list[tuple[str, str, str, bool]] = []  # (path, body, source, python)
+    pending: list[_Pending] = []
+    files: list[OutputFile] = []
     for output in OUTPUTS:
+        if output.database and not model_views.generates_models(schema):
+            continue
+        if output.setting and not getattr(settings, output.setting, False):
+            continue
         template = env.get_template(output.template)
-        if output.per_entity:
-            for entity in schema.entities:
-                if not output.when(entity):
-                    continue
-                path = output.path.format(module=entity.names.module)
-                body = _render_entity(template, output, entity, first_party)
-                pending.append((path, body, entity.source, output.python))
-        else:
+        if not output.per_entity:
+            if output.user and cache.exists(output.path):
+                files.append(OutputFile(path=output.path, content="", source="", user=True))
+                continue
             body = _render_schema(template, output, schema, settings)
-            pending.append((output.path, body, schema.source, output.python))
-    formatted = _format_all(
-        [(path, body) for path, body, _, python in pending if python], settings.line_length
-    )
-    files = []
-    for path, body, source, python in pending:
-        text = formatted[path] if python else body
-        files.append(OutputFile(path=path, content=_with_header(text, source, path), source=source))
+            source = schema.source
+            pending.append(_Pending(output.path, body, source, output.python, user=output.user))
+            continue
+        for number, entity in enumerate(schema.entities, 1):
+            if progress is not None:
+                progress(f"rendering {output.path.split('/')[0]}", number, len(schema.entities))
+            if not output.when(entity):
+                continue
+            path = output.path.format(module=entity.names.module)
+            if output.user:
+                if cache.exists(path):  # the user's: never rendered again
+                    user_file = OutputFile(
+                        path=path, content="", source=entity.source, entity=entity.name, user=True
+                    )
+                    files.append(user_file)
+                    continue
+                body = template.render(
+                    e=entity,
+                    package=settings.package,
+                    table=naming.comment_text(entity.table, limit=60),
+                )
+                pending.append(_Pending(path, body, entity.source, True, entity.name, user=True))
+                continue
+            key = cache.input_key(
+                output.template, path, entity, first_party, schema=output.reads_schema
+            )
+            reused = cache.by_input(path, key)
+            if reused is not None:
+                files.append(
+                    OutputFile(
+                        path=path,
+                        content=reused,
+                        source=entity.source,
+                        entity=entity.name,
+                        render=cache.records[path].render,
+                        input=key,
+                    )
+                )
+                continue
+            if output.database:
+                body = model_views.render_model(template, entity, schema)
+            else:
+                body = _render_entity(template, output, entity, first_party)
+            pending.append(_Pending(path, body, entity.source, output.python, entity.name, key))
+    cache.stats.rendered += len(pending)
+    digests = {item.path: render_hash(item.body, cache.fingerprint) for item in pending}
+    formatted: dict[str, str] = {}
+    to_format: list[tuple[str, str]] = []
+    for item in pending:
+        if not item.python:
+            formatted[item.path] = item.body
+        elif (known := cache.by_render(item.path, digests[item.path])) is not None:
+            formatted[item.path] = known
+        else:
+            to_format.append((item.path, item.body))
+    cache.stats.formatted += len(to_format)
+    formatted.update(_format_all(to_format, settings.line_length, settings.formatter, progress))
+    for item in pending:
+        text = formatted[item.path]
+        files.append(
+            OutputFile(
+                path=item.path,
+                content=text if item.user else _with_header(text, item.source, item.path),
+                source=item.source,
+                entity=item.entity,
+                user=item.user,
+                render=digests[item.path],
+                input=item.input,
+            )
+        )
     return sorted(files, key=lambda f: f.path)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A rendered file waiting to be formatted."""
+
+    path: str
+    body: str
+    source: str
+    python: bool
+    entity: str = ""
+    input: str = ""
+    user: bool = False
 
 
 def _first_party(schema: Schema) -> frozenset[str]:
@@ -211,7 +389,20 @@ def _render_entity(
     names = entity.names
     candidates: list[Import]
     aliases: dict[Import, str] = {}
-    if output.template.startswith("dtos"):
+    extra: dict[str, Any] = {}
+    if output.template.startswith("litestar"):
+        key = [c for c in entity.columns if c.attr in entity.primary_key]
+        candidates = [imp for c in key for imp in c.imports]
+        candidates.extend(_LITESTAR_IMPORTS)
+        dto_names = [names.create, names.update, names.read, names.filter, names.order]
+        candidates.extend((f"..dtos.{module}", name) for name in dto_names)
+        candidates.append((f"..custom.{module}", names.async_service))
+        candidates.append((f"..services.{module}", view.to_read_fn))
+        extra = {
+            "pk_path": _controller_pk(entity),
+            "route": naming.literal("/" + naming.plural(module).replace("_", "-")),
+        }
+    elif output.template.startswith("dtos"):
         candidates = list(_dto_candidates(entity))
         renamed = {
             k: v for k, v in view.dto_renames if not v.startswith(("builtins.", "builtins_."))
@@ -246,7 +437,7 @@ def _render_entity(
                 )
             )
     bindings = bind(candidates, aliases)
-    return _assemble(template, {"e": entity, "v": view}, bindings, first_party)
+    return _assemble(template, {"e": entity, "v": view, **extra}, bindings, first_party)
 
 
 def _dto_candidates(entity: Entity) -> Iterable[Import]:
@@ -271,6 +462,8 @@ def _assemble(
 def _render_schema(
     template: jinja2.Template, output: Output, schema: Schema, settings: Settings
 ) -> str:
+    if output.database:
+        return model_views.render_models_file(template, schema)
     if output.template == "package_init.py.jinja":
         exports = []
         all_names: list[str] = []
@@ -279,8 +472,8 @@ def _render_schema(
             groups = (
                 ("dtos", [n.create, n.update, n.read, n.filter, n.order]
                  + ([n.key] if entity.unique_keys else [])),
-                ("repositories", [n.repository, n.async_repository]),
-                ("services", [n.service, n.async_service]),
+                # The user module's subclasses, in place of the generated classes.
+                ("custom", [n.repository, n.async_repository, n.service, n.async_service]),
             )
             for package, names in groups:
                 exports.append(Export(package=package, module=n.module, names=tuple(sorted(names))))
@@ -290,10 +483,17 @@ def _render_schema(
             exports=exports,
             all_names=sorted(all_names),
             runtime_api=RUNTIME_API_VERSION,
-            source=naming.comment_text(schema.source),
+            source=naming.comment_text(schema.source, limit=80),
         )
     if output.template == "subpackage_init.py.jinja":
         return template.render(title=_SUBPACKAGE_TITLES[output.path])
+    if output.template == "user_package_init.py.jinja":
+        return template.render(package=settings.package)
+    if output.template == "litestar/app.py.jinja":
+        controllers = [
+            (e.names.module, f"{e.name}Controller") for e in schema.entities if _controller_pk(e)
+        ]
+        return template.render(controllers=controllers, package=naming.literal(settings.package))
     if output.template == "migrations/env.py.jinja":
         module, name = schema.metadata_import
         return template.render(
@@ -322,29 +522,47 @@ def _with_header(text: str, source: str, path: str) -> str:
         return text
     digest = body_hash(text)
     header = (
-        f"# Code generated by sublimate {__version__} from {naming.comment_text(source)}."
+        # The source is cut so that the line stays under 100 characters (ruff's E501).
+        f"# Code generated by sublimate {__version__} from {naming.comment_text(source, limit=40)}."
         " DO NOT EDIT.\n"
         f"# sublimate-hash: {digest}\n"
     )
     return header + text
 
 
-def body_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
 _PARALLEL_THRESHOLD = 48  # files; below it a process pool costs more than it saves
 
 
-def _format_all(items: list[tuple[str, str]], line_length: int) -> dict[str, str]:
+def _format_all(
+    items: list[tuple[str, str]],
+    line_length: int,
+    formatter: str = "black",
+    progress: Progress | None = None,
+) -> dict[str, str]:
+    if not items:
+        return {}
+    if formatter == "ruff":
+        return _format_with_ruff(items, line_length)
+    paths = [p for p, _ in items]
+    formatted: dict[str, str] = {}
     if len(items) >= _PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1:
         with ProcessPoolExecutor() as pool:
             results = pool.map(_format_one, items, [line_length] * len(items), chunksize=8)
-            return dict(zip([p for p, _ in items], results, strict=True))
-    return {path: _format_one((path, body), line_length) for path, body in items}
+            for path, text in zip(paths, results, strict=True):
+                formatted[path] = text
+                if progress is not None:
+                    progress("formatting", len(formatted), len(items))
+        return formatted
+    for path, body in items:
+        formatted[path] = _format_one((path, body), line_length)
+        if progress is not None:
+            progress("formatting", len(formatted), len(items))
+    return formatted
 
 
 def _format_one(item: tuple[str, str], line_length: int) -> str:
+    import black  # here, not at the top: a regeneration served by the cache never formats
+
     path, body = item
     mode = black.Mode(
         target_versions={black.mode.TargetVersion.PY311},
@@ -354,3 +572,29 @@ def _format_one(item: tuple[str, str], line_length: int) -> str:
         return black.format_str(body, mode=mode)
     except Exception as error:  # black raises several types; all mean the render is broken
         raise RenderError(f"{path}: generated code does not parse ({error})") from error
+
+
+def _format_with_ruff(items: list[tuple[str, str]], line_length: int) -> dict[str, str]:
+    """One `ruff format` process over a scratch copy (ruff parallelises; config files ignored)."""
+    try:
+        binary = ruff_binary()
+    except FormatterError as error:
+        raise RenderError(str(error)) from error
+    with tempfile.TemporaryDirectory(prefix="sublimate-format-") as scratch:
+        names = {f"f{number}.py": path for number, (path, _) in enumerate(items)}
+        for name, (_, body) in zip(names, items, strict=True):
+            with open(os.path.join(scratch, name), "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(body)
+        command = [binary, "format", "--isolated", "--no-cache", "--quiet",
+                   f"--line-length={line_length}", "--target-version=py311", scratch]  # fmt: skip
+        completed = subprocess.run(command, capture_output=True, text=True)
+        if completed.returncode != 0:
+            message = completed.stderr.strip().splitlines() or ["ruff format failed"]
+            for name, path in names.items():
+                message = [line.replace(os.path.join(scratch, name), path) for line in message]
+            raise RenderError(f"generated code does not parse: {message[0]}")
+        formatted = {}
+        for name, path in names.items():
+            with open(os.path.join(scratch, name), encoding="utf-8", newline="") as handle:
+                formatted[path] = handle.read()
+        return formatted

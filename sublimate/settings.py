@@ -22,8 +22,18 @@ class Settings:
     root: Path  # the project directory: imports resolve from here, paths are relative to it
     models: str | None = None  # "pkg.mod" or "pkg.mod:Base"
     url: str | None = None  # a live database (introspection)
+    schemas: tuple[str, ...] = ()  # with url: the schemas to read (default: the default one)
+    tables: tuple[str, ...] = ()  # with url: only these tables/views (names or glob patterns)
+    exclude: tuple[str, ...] = ()  # with url: leave these out (names or glob patterns)
     out: str = "db"  # output package directory, relative to root
     line_length: int = 88
+    formatter: str = "black"  # "black" or "ruff"
+    litestar: bool = False  # also generate Litestar controllers and app.py
+    # Production options per model (class names); see `sublimate.options`.
+    cache: bool | tuple[str, ...] = ()  # true: every model; or the models whose reads are cached
+    soft_delete: tuple[str, ...] = ()  # models whose delete() sets soft_delete_column
+    soft_delete_column: str = "deleted_at"  # a nullable timestamp column of those models
+    version_columns: tuple[tuple[str, str], ...] = ()  # (model, column attr): optimistic locking
 
     @property
     def out_dir(self) -> Path:
@@ -41,7 +51,37 @@ class Settings:
         return ".".join(part for part in relative.parts if part not in (".", ""))
 
 
+# Every key of [tool.sublimate], documented: `sublimate init` writes these comments, the README
+# lists them, and an unknown key is an error naming the valid ones. (key, example, description)
+KEY_DOCS: tuple[tuple[str, str, str], ...] = (
+    (
+        "models",
+        '"shop.models"',
+        'the declarative models: "pkg.mod", or "pkg.mod:Base" when the module holds several bases',
+    ),
+    ("url", '"postgresql://user@host/db"', "read a live database instead of models"),
+    ("schemas", '["public"]', "with url: the schemas to read (default: the database's default)"),
+    ("tables", '["orders", "order_*"]', "with url: only these tables and views (glob patterns)"),
+    ("exclude", '["tmp_*"]', "with url: leave these tables and views out (glob patterns)"),
+    ("out", '"shop/db"', 'output package directory, relative to the project (default "db")'),
+    ("line_length", "88", "line length of the generated code (default 88, as black's)"),
+    (
+        "formatter",
+        '"black"',
+        '"black" (default, in-process) or "ruff" (much faster on large schemas; needs ruff)',
+    ),
+    ("litestar", "true", "also generate Litestar controllers and app.py (pip install litestar)"),
+    ("cache", '["Customer"]', "models whose reads are cached (true: all); see the README"),
+    ("soft_delete", '["Customer"]', "models whose delete() sets a timestamp instead of deleting"),
+    ("soft_delete_column", '"deleted_at"', "the nullable timestamp soft delete sets (default)"),
+    (
+        "version_columns",
+        '{ Order = "revision" }',
+        "optimistic locking on these integer columns (version_id_col is detected by itself)",
+    ),
+)
 _KEYS = {f.name for f in dataclasses.fields(Settings)} - {"root"}
+FORMATTERS = ("black", "ruff")
 _KEYS_DASHED = {key.replace("_", "-"): key for key in _KEYS}
 
 
@@ -66,9 +106,42 @@ def load(root: Path, overrides: dict[str, Any]) -> Settings:
                 )
             values[name] = value
     values.update({key: value for key, value in overrides.items() if value is not None})
+    for name in ("schemas", "tables", "exclude", "soft_delete"):
+        if name in values:
+            values[name] = _names(name, values[name])
+    if "cache" in values and not isinstance(values["cache"], bool):
+        values["cache"] = _names("cache", values["cache"])
+    if "version_columns" in values:
+        versions = values["version_columns"]
+        if not isinstance(versions, dict) or not all(
+            isinstance(v, str) for v in versions.values()
+        ):
+            raise SettingsError("[tool.sublimate] version_columns must map models to column names")
+        values["version_columns"] = tuple(sorted(versions.items()))
     settings = Settings(root=root, **values)
-    for name, expected in (("models", str), ("url", str), ("out", str), ("line_length", int)):
+    for name, expected in (
+        ("models", str),
+        ("url", str),
+        ("out", str),
+        ("line_length", int),
+        ("formatter", str),
+        ("soft_delete_column", str),
+        ("litestar", bool),
+    ):
         value = getattr(settings, name)
         if value is not None and not isinstance(value, expected):
             raise SettingsError(f"[tool.sublimate] {name} must be a {expected.__name__}")
+    if settings.formatter not in FORMATTERS:
+        raise SettingsError(
+            f"[tool.sublimate] formatter must be one of {', '.join(FORMATTERS)},"
+            f" not {settings.formatter!r}"
+        )
     return settings
+
+
+def _names(key: str, value: object) -> tuple[str, ...]:
+    """A list of names from TOML (`["a", "b"]`) or the command line (`a,b`), without blanks."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise SettingsError(f"[tool.sublimate] {key} must be a list of strings")
+    return tuple(dict.fromkeys(item.strip() for item in items if item.strip()))

@@ -23,7 +23,7 @@ METHOD_LOCALS = frozenset(
         "rows", "keys", "conditions", "found", "after", "last", "cursor", "limit", "where",
         "order_by", "offset", "changes", "on", "dialect", "conflict", "updated", "reselect",
         "matching", "data", "items", "total", "names", "columns", "wanted", "by_key",
-        "inner",
+        "inner", "include_deleted", "expected_version", "load", "probe", "written",
     }
 )  # fmt: skip
 
@@ -68,6 +68,8 @@ class Getter:
     params: str
     where: str
     label: str
+    name: str  # the unique key's name (a ModelCache key)
+    values: str  # "(email,)": the looked-up values as a tuple
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,6 +92,13 @@ class EntityView:
     pk_key_type: str
     pk_in: str
     pk_from_row: str
+    pk_ident: str  # "(id,)": the key as a tuple (ModelCache identity)
+    pk_of_instance: str  # "instance.id" or "(instance.a, instance.b)", as `keys` holds it
+    cache_keys: str  # ModelCache unique_keys: {"email": ("email",)}
+    version_ref: str  # "Product.version" when the model has optimistic locking, else ""
+    version_attr: str
+    deleted_ref: str  # "Customer.deleted_at" when the model soft-deletes, else ""
+    deleted_attr: str
     exists_column: str
     default_order: str  # a tuple expression
     column_attrs: tuple[str, ...]
@@ -159,6 +168,8 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
                 params=", ".join(f"{param_of[c.attr]}: {_optional(c)}" for c in columns),
                 where=", ".join(f"{model}.{c.attr} == {param_of[c.attr]}" for c in columns),
                 label=naming.comment_text(" and ".join(key.columns)),
+                name=key.name,
+                values=_tuple_expr([param_of[c.attr] for c in columns]),
             )
         )
     non_primary = [k for k in entity.unique_keys if not k.is_primary]
@@ -214,6 +225,23 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
             if single
             else "(" + ", ".join(f"row[{naming.literal(c.attr)}]" for c in pk) + ")"
         ),
+        pk_ident=_tuple_expr(names) if pk else "()",
+        pk_of_instance=(
+            f"instance.{pk[0].attr}"
+            if single
+            else "(" + ", ".join(f"instance.{c.attr}" for c in pk) + ")"
+        ),
+        cache_keys="{"
+        + ", ".join(
+            f"{naming.literal(k.name)}: {naming.literal(k.columns)}"
+            for k in entity.unique_keys
+            if not k.is_primary
+        )
+        + "}",
+        version_ref=f"{model}.{entity.version_column}" if entity.version_column else "",
+        version_attr=entity.version_column or "",
+        deleted_ref=f"{model}.{entity.soft_delete_column}" if entity.soft_delete_column else "",
+        deleted_attr=entity.soft_delete_column or "",
         exists_column=first,
         default_order=_tuple_expr([f"{r}.asc()" for r in (ref or [first])]),
         column_attrs=tuple(c.attr for c in entity.columns),

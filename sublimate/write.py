@@ -1,27 +1,42 @@
 """Rendered files -> disk, all or nothing, never touching what sublimate does not own.
 
-The manifest (`<out>/.sublimate.json`) lists the files the generator owns with the hash of each
-body. Before anything is written:
-- files the manifest lists whose body no longer matches their header hash were edited by hand:
-  refuse (unless `force`) and name them;
-- the output directory must be creatable and writable.
-Then each changed file goes to a temporary name beside its target and is `os.replace`d into place
-once every file is staged; files of vanished models are removed; the manifest is written last.
+`plan` compares what was rendered with the tree and the manifest, and only reads; `check` and
+`diff` stop there. `apply` carries a plan out:
+
+1. refuse, before writing anything, when a generated file was edited by hand (unless `force`)
+   or when a file sublimate does not own is in the way (always: `force` does not cover it);
+2. stage every new or changed file beside its target (`.<name>.sublimate-tmp`), then the new
+   manifest (`..sublimate.json.sublimate-tmp`, the run's journal): nothing visible changed yet;
+3. swap each staged file in with `os.replace` (atomic per file), create the user modules that
+   do not exist yet without ever replacing one (a hard link fails if the file exists), remove
+   the files of models that are gone, and move the journal onto the manifest last.
+
+A run killed at any point leaves every file either old or new. Staged files left behind tell the
+next run (and `check`) that a run was interrupted; the next `generate` removes them and finishes
+the job, treating as its own the files either the manifest or the journal lists. Files are not
+fsync'ed: this protects against a killed process, not against a power cut.
+
+Ownership: a generated file is sublimate's when a manifest lists it, or when it starts with a
+sublimate header (the manifest was lost or conflicted, or a run was interrupted). User modules
+are written once when absent and never touched again; when their model goes away they stay, with
+a warning. Everything else under the output directory is never replaced or removed.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from .render import OutputFile, body_hash
+from . import manifest as mf
+from .manifest import MANIFEST, FileRecord, Manifest, body_hash, header_intact, split_header
+from .render import OutputFile
 
-MANIFEST = ".sublimate.json"
-_HASH_PREFIX = "# sublimate-hash: "
-_TMP_SUFFIX = ".sublimate-tmp"
+TMP_SUFFIX = ".sublimate-tmp"
 
 
 class WriteError(Exception):
@@ -29,7 +44,16 @@ class WriteError(Exception):
 
 
 class HandEditedError(Exception):
-    """Generated files were edited by hand; `paths` names them."""
+    """Generated files were edited by hand; `paths` names them, `user_modules` where to move."""
+
+    def __init__(self, paths: Sequence[str], user_modules: Mapping[str, str]) -> None:
+        self.paths = tuple(paths)
+        self.user_modules = dict(user_modules)
+        super().__init__(", ".join(self.paths))
+
+
+class NotOwnedError(Exception):
+    """Files sublimate does not own are where it would write: it never touches them."""
 
     def __init__(self, paths: Sequence[str]) -> None:
         self.paths = tuple(paths)
@@ -38,120 +62,267 @@ class HandEditedError(Exception):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
-    write: tuple[OutputFile, ...]  # new or changed
+    write: tuple[OutputFile, ...]  # generated files, new or changed
+    create: tuple[OutputFile, ...]  # user modules that do not exist yet
     unchanged: tuple[str, ...]
-    remove: tuple[str, ...]  # owned before, not generated any more
-    edited: tuple[str, ...]  # owned, and changed by hand since
+    remove: tuple[str, ...]  # generated before, not any more
+    edited: tuple[str, ...]  # generated files changed by hand (to be rewritten or removed)
+    missing: tuple[str, ...]  # generated files deleted by hand (to be written again)
+    not_owned: tuple[str, ...]  # files in the way that sublimate does not own
+    orphans: tuple[tuple[str, str], ...]  # (path, model): user modules of models that are gone
+    interrupted: bool  # a previous run was killed half-way: its staged files are still there
+    old: Manifest | None
+    new: Manifest
+    new_text: str  # new.to_json(), computed once
+    manifest_changed: bool
+
+    @property
+    def up_to_date(self) -> bool:
+        return not (
+            self.write
+            or self.create
+            or self.remove
+            or self.edited
+            or self.not_owned
+            or self.interrupted
+            or self.manifest_changed
+        )
+
+    def user_module_of(self, path: str) -> str:
+        """Where the change in a hand-edited generated file belongs: its model's user module."""
+        record = self.new.files.get(path) or (self.old.files.get(path) if self.old else None)
+        entity = record.entity if record else ""
+        for user_path, model in self.new.user_files.items():
+            if model and model == entity:
+                return user_path
+        return "custom/"
 
 
-def read_manifest(out_dir: Path) -> dict[str, object]:
-    path = out_dir / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+def staged_manifest(out_dir: Path) -> Path:
+    return _tmp_name(out_dir / MANIFEST)
 
 
-def owned_files(manifest: dict[str, object]) -> dict[str, str]:
-    files = manifest.get("files", {})
-    if not isinstance(files, dict):
-        return {}
-    return {str(k): str(v) for k, v in files.items()}
+def leftovers(out_dir: Path) -> list[Path]:
+    """Staged files an interrupted run left behind."""
+    if not out_dir.is_dir():
+        return []
+    return sorted(out_dir.rglob(f".*{TMP_SUFFIX}"))
 
 
-def header_intact(text: str) -> bool:
-    """Whether a generated file's body still matches the hash in its header."""
-    lines = text.split("\n", 2)
-    if len(lines) < 3 or not lines[1].startswith(_HASH_PREFIX):
-        return False
-    return lines[1][len(_HASH_PREFIX) :] == body_hash(lines[2])
-
-
-def plan(files: Sequence[OutputFile], out_dir: Path) -> Plan:
-    owned = owned_files(read_manifest(out_dir))
-    wanted = {f.path for f in files}
-    to_write: list[OutputFile] = []
+def plan(
+    files: Sequence[OutputFile],
+    out_dir: Path,
+    *,
+    fingerprint: Mapping[str, object],
+    schema: Mapping[str, Any],
+    old: Manifest | None,
+    read: Callable[[str], str | None] | None = None,
+) -> Plan:
+    """What `apply` would do against the tree and its manifest `old`; writes nothing."""
+    read = read or (lambda path: _read(out_dir / path))
+    interrupted = bool(leftovers(out_dir))
+    pending = _read_staged_manifest(out_dir) if interrupted else None
+    records = _owned_records(old, pending)
+    generated = [f for f in files if not f.user]
+    wanted = {f.path for f in generated}
+    write: list[OutputFile] = []
     unchanged: list[str] = []
     edited: list[str] = []
-    for output in files:
-        target = out_dir / output.path
-        try:
-            current = target.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            current = None
+    missing: list[str] = []
+    not_owned: list[str] = []
+    for output in generated:
+        current = read(output.path)
         if current == output.content:
             unchanged.append(output.path)
+        elif current is None:
+            if (out_dir / output.path).exists():  # a directory, or unreadable: not ours
+                not_owned.append(output.path)
+                continue
+            write.append(output)
+            if output.path in records:
+                missing.append(output.path)
+        elif output.path in records:
+            if _edited(current, records[output.path]):
+                edited.append(output.path)
+            write.append(output)
+        elif split_header(current)[0] is not None:
+            # Ours by its own header, though no manifest lists it (lost or conflicted manifest,
+            # interrupted run); a body that no longer matches it was edited, as anywhere else.
+            if not header_intact(current):
+                edited.append(output.path)
+            write.append(output)
+        else:
+            not_owned.append(output.path)
+    remove: list[str] = []
+    for path in sorted(set(records) - wanted):
+        current = read(path)
+        if current is None:
             continue
-        if current is not None and output.path in owned and _was_edited(output.path, current):
-            edited.append(output.path)
-        to_write.append(output)
-    remove = []
-    for path in sorted(set(owned) - wanted):
-        target = out_dir / path
-        if not target.exists():
-            continue
-        try:
-            text = target.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            text = ""
-        if _was_edited(path, text):
+        if _edited(current, records[path]):
             edited.append(path)
         remove.append(path)
+    user = [f for f in files if f.user]
+    create = [f for f in user if f.content and not (out_dir / f.path).exists()]
+    user_paths = {f.path for f in user}
+    old_user = dict(old.user_files) if old else {}
+    orphans = [
+        (path, model)
+        for path, model in sorted(old_user.items())
+        if path not in user_paths and (out_dir / path).exists()
+    ]
+    # Orphans stay listed while they exist, so that every run keeps warning about them.
+    user_files = {f.path: f.entity for f in user} | dict(orphans)
+    new = Manifest(
+        fingerprint=dict(fingerprint),
+        files={f.path: _record(f) for f in sorted(generated, key=lambda f: f.path)},
+        user_files=dict(sorted(user_files.items())),
+        schema=dict(schema),
+    )
+    new_text = new.to_json()
     return Plan(
-        write=tuple(to_write),
+        write=tuple(write),
+        create=tuple(create),
         unchanged=tuple(unchanged),
         remove=tuple(remove),
         edited=tuple(sorted(edited)),
+        missing=tuple(sorted(missing)),
+        not_owned=tuple(sorted(not_owned)),
+        orphans=tuple(orphans),
+        interrupted=interrupted,
+        old=old,
+        new=new,
+        new_text=new_text,
+        manifest_changed=_differs(_read(out_dir / MANIFEST), new_text),
     )
 
 
-def _was_edited(path: str, text: str) -> bool:
-    if path.endswith(".mako"):
-        return False  # no header: Mako would copy it into every revision
-    return not header_intact(text)
-
-
-def apply(the_plan: Plan, files: Sequence[OutputFile], out_dir: Path, *, force: bool) -> None:
-    """Carry out a plan: stage everything, then swap it in; the manifest goes last."""
+def apply(the_plan: Plan, out_dir: Path, *, force: bool) -> None:
+    """Carry out a plan: refuse, or stage everything, swap it in, and write the manifest last."""
+    if the_plan.not_owned:
+        raise NotOwnedError(the_plan.not_owned)
     if the_plan.edited and not force:
-        raise HandEditedError(the_plan.edited)
+        raise HandEditedError(
+            the_plan.edited, {p: the_plan.user_module_of(p) for p in the_plan.edited}
+        )
+    if the_plan.up_to_date:
+        return
     _check_writable(out_dir)
+    journal = staged_manifest(out_dir)
+    for stale in leftovers(out_dir):  # an interrupted run's: this run redoes its work
+        if stale != journal:  # kept until replaced: it says which files that run swapped in
+            stale.unlink(missing_ok=True)
     staged: list[tuple[Path, Path]] = []
+    created: list[tuple[Path, Path]] = []
     try:
         for output in the_plan.write:
             target = out_dir / output.path
             staged.append((_stage(target, output.content), target))
-        manifest = {
-            "generator": "sublimate",
-            "files": {f.path: body_hash(_body(f.content)) for f in files},
-        }
-        manifest_target = out_dir / MANIFEST
-        manifest_tmp = _stage(manifest_target, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        for output in the_plan.create:
+            target = out_dir / output.path
+            created.append((_stage(target, output.content), target))
+        # The staged manifest is the journal of this run: replaced atomically, so a run killed
+        # at any point leaves a complete one (this run's or the interrupted run's).
+        os.replace(_stage(_tmp_name(journal), the_plan.new_text), journal)
     except OSError as error:
-        for tmp, _ in staged:
+        for tmp, _ in staged + created:
             tmp.unlink(missing_ok=True)
+        _tmp_name(journal).unlink(missing_ok=True)
         raise WriteError(f"cannot write to {out_dir}: {error.strerror or error}") from error
-    for tmp, target in staged:
-        os.replace(tmp, target)
-    for path in the_plan.remove:
-        (out_dir / path).unlink(missing_ok=True)
-    os.replace(manifest_tmp, manifest_target)
+    try:
+        for tmp, target in staged:
+            os.replace(tmp, target)
+        for tmp, target in created:
+            _create_once(tmp, target)
+        for path in the_plan.remove:
+            (out_dir / path).unlink(missing_ok=True)
+        os.replace(journal, out_dir / MANIFEST)
+    except OSError as error:
+        raise WriteError(
+            f"writing {out_dir} failed half-way ({error.strerror or error});"
+            " every file is either old or new: run `sublimate generate` again to finish"
+        ) from error
 
 
-def _body(content: str) -> str:
-    lines = content.split("\n", 2)
-    if len(lines) == 3 and lines[1].startswith(_HASH_PREFIX):
-        return lines[2]
-    return content
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _differs(current: str | None, new: str) -> bool:
+    """Whether the manifest on disk says something else (its layout is not our business)."""
+    if current is None:
+        return True
+    if current == new:
+        return False
+    try:
+        return bool(json.loads(current) != json.loads(new))
+    except ValueError:
+        return True
+
+
+def _read_staged_manifest(out_dir: Path) -> Manifest | None:
+    try:
+        return mf.read(staged_manifest(out_dir))
+    except mf.ManifestError:
+        return None  # killed while writing it: nothing was swapped in yet
+
+
+def _owned_records(*manifests: Manifest | None) -> dict[str, tuple[FileRecord, ...]]:
+    owned: dict[str, tuple[FileRecord, ...]] = {}
+    for manifest in manifests:
+        if manifest is not None:
+            for path, record in manifest.files.items():
+                owned[path] = (*owned.get(path, ()), record)
+    return owned
+
+
+def _edited(content: str, records: tuple[FileRecord, ...]) -> bool:
+    """Whether a generated file was changed by hand since a run wrote it."""
+    recorded, _ = split_header(content)
+    if recorded is not None:
+        return not header_intact(content)
+    # No header: either a header-less output (script.py.mako), checked against the manifest,
+    # or a file whose header was removed by hand.
+    return body_hash(content) not in {record.body for record in records}
+
+
+def _record(output: OutputFile) -> FileRecord:
+    recorded, _ = split_header(output.content)
+    return FileRecord(
+        body=recorded if recorded is not None else body_hash(output.content),
+        render=output.render,
+        input=output.input,
+        entity=output.entity,
+    )
+
+
+def _tmp_name(target: Path) -> Path:
+    return target.with_name(f".{target.name}{TMP_SUFFIX}")
 
 
 def _stage(target: Path, content: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}{_TMP_SUFFIX}")
+    tmp = _tmp_name(target)
     with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(content)
     return tmp
+
+
+def _create_once(tmp: Path, target: Path) -> None:
+    """Put a user module in place unless a file is there by now: never replace the user's."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        pass
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+            raise
+        if not target.exists():  # a file system without hard links
+            os.replace(tmp, target)
+            return
+    tmp.unlink(missing_ok=True)
 
 
 def _check_writable(out_dir: Path) -> None:

@@ -159,11 +159,22 @@ def _find_registry(module: ModuleType) -> orm.registry:
 def _metadata_reference(registry: orm.registry, module: ModuleType) -> tuple[Import, str]:
     """Where the Alembic env gets this registry's MetaData from: the module, if possible."""
     namespace = sorted(vars(module).items())
+    package = module.__name__.split(".")[0]
     for name, value in namespace:
-        if _is_base_of(value, registry):
+        # A base imported from a library (SQLModel, Advanced Alchemy) is not re-exported here.
+        if _is_base_of(value, registry) and value.__module__.split(".")[0] == package:
             return (module.__name__, name), f"{name}.metadata"
     for name, value in namespace:
         if value is registry:
+            return (module.__name__, name), f"{name}.metadata"
+    for name, value in namespace:  # a model of this module: importing it imports them all
+        mapper = _mapper_of(value)
+        if (
+            mapper is not None
+            and mapper.registry is registry
+            and getattr(value, "__module__", None) == module.__name__
+            and isinstance(getattr(value, "metadata", None), sa.MetaData)
+        ):
             return (module.__name__, name), f"{name}.metadata"
     mappers = sorted(registry.mappers, key=lambda m: (m.class_.__module__, m.class_.__qualname__))
     for mapper in mappers:
@@ -285,7 +296,16 @@ def _entity(
         indexes=_indexes(mapper),
         comment=table.comment,
         writable=bool(primary_key) and not is_view,
+        version_column=_version_column(mapper),
     )
+
+
+def _version_column(mapper: Mapper[Any]) -> str | None:
+    """The attr of `version_id_col` (optimistic locking), when the mapper has an integer one."""
+    column = mapper.version_id_col
+    if column is None or mapper.version_id_generator is False:
+        return None  # no version, or one the application sets itself: nothing to check here
+    return _attr(mapper, column)
 
 
 def _tables(mapper: Mapper[Any]) -> list[sa.Table]:
@@ -326,6 +346,8 @@ def _columns(mapper: Mapper[Any], context: _Context) -> tuple[Column, ...]:
     result = []
     for table in _tables(mapper):
         for column in table.columns:
+            if getattr(column, "_insert_sentinel", False):  # Advanced Alchemy's _sentinel: internal
+                continue
             where = f"{table.fullname}.{column.name}"
             attrs = _try_attrs(mapper, [column])
             if attrs is None:

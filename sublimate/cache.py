@@ -1,0 +1,274 @@
+"""The render cache: what regeneration takes from disk instead of rendering or formatting again.
+
+Formatting is the slow stage (black formats ~3k lines/s) and rendering is not free either, so
+regeneration skips both for what did not change, on any machine, using only the committed tree:
+
+1. Input cache. A per-model file's text depends only on its model's IR (or the whole IR, for an
+   output that declares it reads other models), the templates, the generator version and the
+   formatter settings. The manifest records
+   a hash of all that (`FileRecord.input`); when it matches and the file on disk is intact, the
+   file is reused as it is: not rendered, not formatted.
+2. Format cache. Any other file is rendered (cheap), and the manifest records the hash of its
+   unformatted render with the formatter's name, version and line length (`FileRecord.render`);
+   when that matches and the file on disk is intact, its formatted body is reused.
+
+"Intact" means the body matches both the hash in the file's header and the manifest's record, so
+a hand-edited file is never taken for generated output. `generate --force` bypasses the cache.
+
+The generator's Python code is not part of the input key, only its version: a hash of the code
+would change the committed manifest with every edit to the generator. So a development build
+whose rendering code changed without a version bump must regenerate with `--force` (as
+`make example` does); the golden test generates from scratch and catches a stale record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+from . import __version__
+from .ir import Entity, Schema
+from .manifest import FileRecord, Manifest, body_hash, split_header
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _digest(*parts: str) -> str:
+    hasher = hashlib.sha256()
+    for part in parts:
+        hasher.update(part.encode())
+        hasher.update(b"\0")
+    return hasher.hexdigest()[:32]
+
+
+@cache
+def template_hash() -> str:
+    """A hash of every template file (names and bytes)."""
+    root = _PACKAGE / "templates"
+    hasher = hashlib.sha256()
+    for path in sorted(root.rglob("*.jinja")):
+        hasher.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return hasher.hexdigest()[:32]
+
+
+@cache
+def formatter_id(formatter: str) -> str:
+    """The formatter and its exact version: a new version may format differently."""
+    if formatter == "ruff":
+        try:
+            completed = subprocess.run(
+                [ruff_binary(), "--version"], capture_output=True, text=True, check=True
+            )
+        except (OSError, subprocess.CalledProcessError) as error:
+            raise FormatterError(f"cannot run ruff: {error}") from error
+        return completed.stdout.strip()  # "ruff 0.8.4"
+    return f"black {metadata.version('black')}"
+
+
+class FormatterError(Exception):
+    """The configured formatter cannot run (ruff not installed)."""
+
+
+def ruff_binary() -> str:
+    """The ruff executable: next to this Python first (a venv), then on PATH."""
+    local = Path(sys.executable).with_name("ruff")
+    if local.is_file():
+        return str(local)
+    found = shutil.which("ruff")
+    if found is None:
+        raise FormatterError('formatter = "ruff" needs ruff: pip install ruff')
+    return found
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fingerprint:
+    """What produced an output tree; recorded in the manifest, compared by `check`."""
+
+    sublimate: str
+    templates: str
+    formatter: str  # "black 26.10.1"
+    line_length: int
+    ir: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "sublimate": self.sublimate,
+            "templates": self.templates,
+            "formatter": self.formatter,
+            "line_length": self.line_length,
+            "ir": self.ir,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SchemaHashes:
+    schema: str  # the whole IR
+    context: str  # the IR outside the entities, and the entities' names
+    entities: Mapping[str, str]  # Entity.name -> hash of its IR
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields_of(node: object) -> dict[str, object]:
+    """A dataclass node as a dict, for json.dumps (enums are str subclasses: encoded as values)."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        if isinstance(node, enum.Enum):
+            return {"enum": node.value}
+        if not dataclasses.is_dataclass(node):
+            raise TypeError(f"not an IR node: {node!r}")
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    return {name: getattr(node, name) for name in names}
+
+
+def node_hash(node: object) -> str:
+    """A stable hash of an IR node, like `ir.ir_hash` but through the C JSON encoder (faster)."""
+    payload = json.dumps(node, default=_fields_of, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+_NOT_OUTPUT = frozenset({"entities", "diagnostics"})
+
+
+def schema_hashes(schema: Schema) -> SchemaHashes:
+    entities = {entity.name: node_hash(entity) for entity in schema.entities}
+    # Every other field of the Schema (diagnostics aside: they change no output), by name.
+    outside = {k: v for k, v in _fields_of(schema).items() if k not in _NOT_OUTPUT}
+    outside["names"] = [[e.name, e.table, e.schema, e.names] for e in schema.entities]
+    context = _digest(json.dumps(outside, default=_fields_of, sort_keys=True, ensure_ascii=False))
+    return SchemaHashes(
+        schema=_digest(context, *(f"{k}={v}" for k, v in sorted(entities.items()))),
+        context=context,
+        entities=entities,
+    )
+
+
+def fingerprint(schema_hash: str, formatter: str, line_length: int) -> Fingerprint:
+    return Fingerprint(
+        sublimate=__version__,
+        templates=template_hash(),
+        formatter=formatter_id(formatter),
+        line_length=line_length,
+        ir=schema_hash,
+    )
+
+
+def render_hash(body: str, fingerprint: Fingerprint) -> str:
+    """The format-cache key: an unformatted render and exactly what would format it."""
+    return _digest(fingerprint.formatter, str(fingerprint.line_length), body)
+
+
+@dataclass(slots=True)
+class Stats:
+    rendered: int = 0  # files whose template ran
+    formatted: int = 0  # files the formatter ran on
+    reused: int = 0  # files taken from disk without rendering
+
+
+@dataclass(slots=True, kw_only=True)
+class RenderCache:
+    """The manifest's records plus the files on disk, for one run. Read-only."""
+
+    out_dir: Path
+    fingerprint: Fingerprint
+    hashes: SchemaHashes
+    records: Mapping[str, FileRecord] = field(default_factory=dict)
+    enabled: bool = True
+    stats: Stats = field(default_factory=Stats)
+    _disk: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def for_run(
+        cls,
+        schema: Schema,
+        out_dir: Path,
+        manifest: Manifest | None,
+        *,
+        formatter: str,
+        line_length: int,
+        enabled: bool = True,
+    ) -> RenderCache:
+        hashes = schema_hashes(schema)
+        return cls(
+            out_dir=out_dir,
+            fingerprint=fingerprint(hashes.schema, formatter, line_length),
+            hashes=hashes,
+            records=dict(manifest.files) if manifest is not None and enabled else {},
+            enabled=enabled,
+        )
+
+    def read(self, path: str) -> str | None:
+        """The text on disk at `path` (relative to the output), read once per run."""
+        if path not in self._disk:
+            try:
+                self._disk[path] = (self.out_dir / path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                self._disk[path] = None
+        return self._disk[path]
+
+    def exists(self, path: str) -> bool:
+        return (self.out_dir / path).exists()
+
+    def input_key(
+        self, template: str, path: str, entity: Entity, first_party: Iterable[str], *, schema: bool
+    ) -> str:
+        """Everything a per-model file's text depends on, hashed.
+
+        `first_party` is what the import sorter treats as the project's own packages; `schema`
+        says whether the render reads more than its model (a generated model reads the models
+        its relationships and foreign keys point to): then any change to the IR invalidates it.
+        """
+        f = self.fingerprint
+        return _digest(
+            template,
+            path,
+            self.hashes.entities[entity.name],
+            self.hashes.schema if schema else "",
+            ",".join(sorted(first_party)),
+            f.sublimate,
+            f.templates,
+            f.formatter,
+            str(f.line_length),
+        )
+
+    def by_input(self, path: str, key: str) -> str | None:
+        """The file's text on disk if it was produced from exactly these inputs and is intact."""
+        record = self.records.get(path)
+        if record is None or not record.input or record.input != key:
+            return None
+        content = self._intact(path, record)
+        if content is not None:
+            self.stats.reused += 1
+        return content
+
+    def by_render(self, path: str, digest: str) -> str | None:
+        """The formatted body on disk if the same render was formatted before and is intact."""
+        record = self.records.get(path)
+        if record is None or record.render != digest:
+            return None
+        content = self._intact(path, record)
+        if content is None:
+            return None
+        return split_header(content)[1]
+
+    def _intact(self, path: str, record: FileRecord) -> str | None:
+        content = self.read(path)
+        if content is None:
+            return None
+        recorded, body = split_header(content)
+        if recorded is None:
+            return content if body_hash(content) == record.body else None
+        if recorded != record.body or body_hash(body) != recorded:
+            return None
+        return content

@@ -1,0 +1,145 @@
+"""The regeneration loop on a 300-table schema (make_big_schema.py's SQLite file), read as
+declarative models and through `--url`: one column changed re-renders one model and formats only
+what changed; `check` names the column.
+
+Formatted with ruff so that the cold run fits in a test (black takes about a minute here: see
+`bench/regenerate.py`); what is counted (renders, formats, reuses) does not depend on it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from ._support import ROOT, run, stats, tree, written
+
+
+def _big_schema() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("big_schema", ROOT / "bench" / "big_schema.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["big_schema"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+big_schema = _big_schema()
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not big_schema.MAKE_BIG_SCHEMA.is_file():
+        pytest.fail(f"{big_schema.MAKE_BIG_SCHEMA} is missing (set SUBLIMATE_BIG_SCHEMA)")
+    project = tmp_path_factory.mktemp("big")
+    database = big_schema.build_sqlite(project / "big.db")
+    big_schema.write_models(database, project / "bigmodels.py")
+    (project / "pyproject.toml").write_text(
+        '[tool.sublimate]\nmodels = "bigmodels"\nout = "db"\nformatter = "ruff"\n'
+    )
+    cold = run("generate", cwd=project)
+    assert cold.returncode == 0, cold.stderr
+    return project
+
+
+def _manifest(project: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((project / "db" / ".sublimate.json").read_text())
+    return data
+
+
+@pytest.mark.slow
+def test_300_tables_one_column_changed(big: Path) -> None:
+    manifest = _manifest(big)
+    schema = manifest["schema"]
+    files = manifest["files"]
+    assert isinstance(schema, dict) and isinstance(files, dict)
+    assert len(schema) >= 290, "the big schema's mapped tables"
+    per_model = [path for path, record in files.items() if record.get("entity")]
+    package_level = len(files) - len(per_model)
+
+    unchanged = run("generate", cwd=big)
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert stats(unchanged.stderr) == (package_level, 0, len(per_model))
+    assert "0 written" in unchanged.stderr
+
+    line = big_schema.change_column(big / "bigmodels.py")
+    column = re.search(r"sa\.Column\('([^']+)'", line)
+    table = re.search(r"sa\.Table\('([^']+)'", _table_of(big, line))
+    assert column is not None and table is not None
+    before = tree(big / "db")
+
+    checked = run("check", cwd=big)
+    assert checked.returncode == 1
+    expected = f"  {table.group(1)}.{column.group(1)}: VARCHAR(50) → VARCHAR(80)"
+    assert expected in checked.stdout.splitlines(), checked.stdout
+    assert "files: 1 to write" in checked.stdout
+    assert tree(big / "db") == before
+
+    changed = run("generate", cwd=big)
+    assert changed.returncode == 0, changed.stderr
+    rendered, formatted, reused = stats(changed.stderr)
+    assert reused == len(per_model) - 3
+    assert rendered == 3 + package_level
+    assert 1 <= formatted == written(changed.stderr) <= 3  # what changed; the DTOs, here
+    assert run("check", cwd=big).returncode == 0
+
+
+@pytest.mark.slow
+def test_300_tables_a_hand_edit_is_refused(big: Path) -> None:
+    target = sorted((big / "db" / "services").glob("*.py"))[-1]
+    original = target.read_text()
+    target.write_text(original.replace('"""', '""" edited:', 1))
+    try:
+        refused = run("generate", cwd=big)
+        assert refused.returncode == 1
+        assert f"services/{target.name}" in refused.stderr
+    finally:
+        target.write_text(original)
+    assert run("check", cwd=big).returncode == 0
+
+
+def _table_of(project: Path, line: str) -> str:
+    """The `sa.Table(...)` line of the class that declares the column on `line`."""
+    text = (project / "bigmodels.py").read_text()
+    before = text[: text.index(line)]
+    return before[before.rindex("sa.Table(") :].split("\n", 1)[0]
+
+
+@pytest.mark.slow
+def test_300_tables_from_the_database_one_column_added(tmp_path: Path) -> None:
+    database = big_schema.build_sqlite(tmp_path / "big.db")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.sublimate]\nurl = "sqlite:///big.db"\nout = "db"\nformatter = "ruff"\n'
+    )
+    assert run("generate", cwd=tmp_path).returncode == 0
+    files = _manifest(tmp_path)["files"]
+    assert isinstance(files, dict)
+    models = [path for path in files if path.startswith("models/") and files[path].get("entity")]
+    per_model = [path for path, record in files.items() if record.get("entity")]
+    package_level = len(files) - len(per_model)
+    assert len(models) >= 290
+
+    entity = next(name for name, model in _manifest(tmp_path)["schema"].items()
+                  if model["table"] == "class")  # fmt: skip
+    own = [path for path, record in files.items() if record.get("entity") == entity]
+    big_schema.add_column(database, "class", "nickname")
+    checked = run("check", cwd=tmp_path)
+    assert checked.returncode == 1
+    assert "  class.nickname: column added (VARCHAR(40), null)" in checked.stdout.splitlines()
+
+    changed = run("generate", cwd=tmp_path)
+    assert changed.returncode == 0, changed.stderr
+    rendered, formatted, reused = stats(changed.stderr)
+    # The table's files change (model, DTOs, repository, service): they are what is rendered,
+    # formatted and written. Generated models read the models their foreign keys point to, so
+    # every other model file is rendered again too, but not formatted.
+    assert formatted == written(changed.stderr) == len(own)
+    assert rendered == package_level + len(own) + len(models) - 1
+    assert reused == len(per_model) - len(own) - (len(models) - 1)
+    assert run("check", cwd=tmp_path).returncode == 0
