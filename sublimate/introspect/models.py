@@ -11,6 +11,7 @@ raises `IntrospectError`.
 from __future__ import annotations
 
 import importlib
+import keyword
 import sys
 import typing
 from collections.abc import Iterable
@@ -323,7 +324,15 @@ def _tables(mapper: Mapper[Any]) -> list[sa.Table]:
 
 
 def _attr(mapper: Mapper[Any], column: sa.ColumnElement[Any]) -> str:
-    return mapper.get_property_by_column(column).key
+    """The attribute a column is mapped to; generated code spells it `Model.<attr>`, so a key
+    that is not an identifier (a `__table__` column named "1st value") is an input error."""
+    key = mapper.get_property_by_column(column).key
+    if not key.isidentifier() or keyword.iskeyword(key):
+        raise IntrospectError(
+            f"{mapper.class_.__name__}: mapped attribute {key!r} is not a Python identifier; "
+            f'map the column under a valid name (e.g. sa.Column({column.name!r}, ..., key="..."))'
+        )
+    return key
 
 
 def _try_attrs(mapper: Mapper[Any], columns: Iterable[Any]) -> tuple[str, ...] | None:

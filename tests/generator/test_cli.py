@@ -91,3 +91,20 @@ def test_inspect_prints_the_ir_as_json(tmp_path: Path) -> None:
     email = next(c for c in customer["columns"] if c["attr"] == "email")
     assert email["max_length"] == 320
     assert not (project / "shop" / "db").exists()
+
+
+def test_attribute_that_is_not_an_identifier_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "odd.py").write_text(
+        "import sqlalchemy as sa\n"
+        "from sqlalchemy.orm import DeclarativeBase\n\n\n"
+        "class Base(DeclarativeBase):\n"
+        "    pass\n\n\n"
+        "class Odd(Base):\n"
+        '    __table__ = sa.Table("odd", Base.metadata,'
+        ' sa.Column("id", sa.Integer, primary_key=True), sa.Column("1st value", sa.Integer))\n'
+    )
+    before = _files(tmp_path)
+    result = run_cli("generate", "--models", "odd", "--out", "db", cwd=tmp_path)
+    assert result.returncode == 2
+    _assert_one_line_error(result.stderr, "Odd", "'1st value'", "key=")
+    assert _files(tmp_path) - before <= {"__pycache__"}
