@@ -221,20 +221,34 @@ class RenderCache:
         return (self.out_dir / path).exists()
 
     def input_key(
-        self, template: str, path: str, entity: Entity, first_party: Iterable[str], *, schema: bool
+        self,
+        template: str,
+        path: str,
+        entity: Entity,
+        first_party: Iterable[str],
+        *,
+        related: Iterable[str] | None = None,
     ) -> str:
         """Everything a per-model file's text depends on, hashed.
 
-        `first_party` is what the import sorter treats as the project's own packages; `schema`
-        says whether the render reads more than its model (a generated model reads the models
-        its relationships and foreign keys point to): then any change to the IR invalidates it.
+        `first_party` is what the import sorter treats as the project's own packages; `related`
+        names the other entities the render reads (a generated model reads the models its
+        relationships and foreign keys point to): then their IR, and the schema's outside the
+        entities, are part of the key too. A change elsewhere in the schema does not touch it,
+        so a column added to one table re-renders its model and its neighbours', not 300.
         """
         f = self.fingerprint
+        neighbours = ""
+        if related is not None:
+            known = self.hashes.entities
+            neighbours = ",".join(
+                [self.hashes.context] + [f"{n}={known.get(n, '')}" for n in sorted(set(related))]
+            )
         return _digest(
             template,
             path,
             self.hashes.entities[entity.name],
-            self.hashes.schema if schema else "",
+            neighbours,
             ",".join(sorted(first_party)),
             f.sublimate,
             f.templates,

@@ -79,6 +79,9 @@ class Column:
     identity: str | None = None
     computed: str | None = None
     computed_persisted: bool | None = None
+    # The model types the attribute as optional although the column is NOT NULL (SQLModel's
+    # `id: int | None = Field(default=None, primary_key=True)`): None until the row is flushed.
+    declared_optional: bool = False
 
 
 @_frozen
@@ -173,6 +176,9 @@ class Entity:
     cached: bool = False  # reads go through the runtime's ModelCache
     version_column: str | None = None  # attr of the optimistic-locking version (an integer)
     soft_delete_column: str | None = None  # attr of the nullable "deleted at" timestamp
+    # A function that types a model attribute as a column expression, for models whose class
+    # attributes are typed as plain values (SQLModel: `col(Hero.id)`); None when they are not.
+    column_ref: Import | None = None
 
     def column(self, attr: str) -> Column:
         for column in self.columns:

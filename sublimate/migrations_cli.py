@@ -384,6 +384,9 @@ def dump_data(
 ) -> None:
     """Write every table to <dir>/<table>.json through the generated services and Read DTOs.
 
+    Tables without a model (a plain `Table`, e.g. a many-to-many's association table) are
+    dumped too, as their rows' column values. Views are not.
+
     Example: sublimate db dump-data --dir backup/
     """
 
@@ -394,9 +397,28 @@ def dump_data(
 
         context = _Context(project, out, url)
         schema = context.schema()
+        metadata = context.metadata()
         package = context.settings.package
         engine = context.engine()
         directory.mkdir(parents=True, exist_ok=True)
+
+        def write(table: str, items: list[Any]) -> None:
+            target = directory / f"{table}.json"
+            target.write_bytes(msgspec.json.format(msgspec.json.encode(items)) + b"\n")
+            typer.echo(f"{target}: {len(items)} rows")
+
+        def plain_rows(session: Session, table: sa.Table) -> list[dict[str, Any]]:
+            """No DTO: the rows as {column name: value}, in primary-key order when there is one."""
+            rows = session.execute(sa.select(table).order_by(*table.primary_key.columns))
+            return [{c.name: row[c] for c in table.columns} for row in rows.mappings()]
+
+        covered = {_qualified(entity) for entity in schema.entities}
+        # A plain Table (no mapped class, so no entity): a many-to-many's association table.
+        unmapped = [
+            table
+            for table in metadata.sorted_tables
+            if table.key not in covered and not table.info.get("is_view")
+        ]
         try:
             with Session(engine) as session:
                 for entity in schema.entities:
@@ -404,9 +426,7 @@ def dump_data(
                         continue
                     items: list[Any] = []
                     if entity.kind.value == "association":  # no DTO: its rows as mappings
-                        table = context.metadata().tables[_qualified(entity)]
-                        rows = session.execute(sa.select(table).order_by(*table.primary_key))
-                        items = [dict(row) for row in rows.mappings()]
+                        items = plain_rows(session, metadata.tables[_qualified(entity)])
                     else:
                         names = entity.names
                         service = _service(package, names.module, names.service)(session)
@@ -415,9 +435,9 @@ def dump_data(
                             items.extend(page.items)
                             if len(page.items) < 1000:
                                 break
-                    target = directory / f"{entity.table}.json"
-                    target.write_bytes(msgspec.json.format(msgspec.json.encode(items)) + b"\n")
-                    typer.echo(f"{target}: {len(items)} rows")
+                    write(entity.table, items)
+                for table in unmapped:
+                    write(table.name, plain_rows(session, table))
         finally:
             engine.dispose()
 

@@ -31,7 +31,7 @@ from typing import Any
 import jinja2
 
 from . import naming
-from .imports import Binding, bind, block, used_names
+from .imports import Binding, bind, block, reads
 from .ir import Column, Entity, EntityKind, ForeignKey, Import, Relation, RelationKind, Schema
 
 __all__ = [
@@ -293,6 +293,18 @@ def _relation_line(entity: Entity, relation: Relation, by_name: dict[str, Entity
     return Line(attr=relation.attr, annotation=annotation, arguments=", ".join(args))
 
 
+def neighbours(entity: Entity, schema: Schema) -> list[str]:
+    """The entities whose IR a model's render reads besides its own (its cache key's inputs):
+    foreign-key and relationship targets, and every association entity a many-to-many could
+    resolve to (`_association` searches them by table)."""
+    names = {fk.target_entity for fk in entity.foreign_keys if fk.target_entity}
+    names |= {relation.target for relation in entity.relations}
+    secondaries = {r.secondary for r in entity.relations if r.kind is RelationKind.MANY_TO_MANY}
+    if secondaries:
+        names |= {e.name for e in schema.entities if e.table in secondaries}
+    return sorted(names)
+
+
 def _association(entity: Entity, relation: Relation, by_name: dict[str, Entity]) -> Entity:
     wanted = {entity.name, relation.target}
     for candidate in by_name.values():
@@ -354,7 +366,8 @@ def _assemble(template: jinja2.Template, context: dict[str, Any], bindings: list
     """Render with a placeholder import block, then fill in the imports the body uses."""
     marker = "# sublimate-imports"
     body = template.render(**context, imports=[marker])
-    lines = block(bindings, used_names(body.replace(marker, "")), frozenset())
+    used = reads(body.replace(marker, ""), (b.bound for b in bindings))
+    lines = block(bindings, used, frozenset())
     return body.replace(marker, "\n".join(lines))
 
 

@@ -15,6 +15,7 @@ that collide after casing (`a-b` next to `a_b`), names that shadow what a genera
 from __future__ import annotations
 
 import builtins
+import functools
 import keyword
 import re
 import unicodedata
@@ -61,6 +62,8 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def _ascii_fold(text: str) -> str:
+    if text.isascii():
+        return text  # NFKD leaves ASCII alone: the common case, without the Unicode tables
     normalized = unicodedata.normalize("NFKD", text)
     folded = "".join(ch for ch in normalized if not unicodedata.combining(ch))
     out = []
@@ -75,6 +78,7 @@ def _ascii_fold(text: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure, and called for every name of every table
 def identifier(text: str, *, default: str = "field") -> str:
     """Any text as a valid, non-keyword, non-dunder Python identifier (not yet unique)."""
     name = _NOT_IDENT.sub("_", _ascii_fold(text)).strip("_")
@@ -88,12 +92,14 @@ def identifier(text: str, *, default: str = "field") -> str:
     return name
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure, and called for every name of every table
 def snake(text: str) -> str:
     """`InvoiceLine`, `invoice-line`, `Invoice Line` -> `invoice_line`."""
     spaced = _CAMEL_BOUNDARY.sub("_", _ascii_fold(text))
     return identifier(spaced.lower(), default="n")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure, and called for every name of every table
 def pascal(text: str) -> str:
     """`invoice_line`, `InvoiceLine`, `invoice line` -> `InvoiceLine`."""
     parts = [p for p in _WORD_BREAK.split(_CAMEL_BOUNDARY.sub("_", _ascii_fold(text))) if p]

@@ -8,6 +8,8 @@ can be tested, using `naming` for every identifier and literal.
 from __future__ import annotations
 
 import builtins
+import functools
+import textwrap
 from dataclasses import dataclass
 
 from . import naming
@@ -26,6 +28,14 @@ METHOD_LOCALS = frozenset(
         "inner", "include_deleted", "expected_version", "load", "probe", "written",
     }
 )  # fmt: skip
+
+# Black cannot split a dict display's `key: value` entry: one that holds names and could be longer
+# than this gets its value in parentheses, which the formatter splits when it has to (79 is the
+# narrowest line length in common use). Nor does it touch docstrings: a docstring line that holds
+# names is re-wrapped when it would be longer than the templates' own text (100 columns, the lint
+# line length of generated_example and of the tests).
+_FITS = 79
+_DOC_WIDTH = 100
 
 _BUILTIN_TYPES = frozenset({"str", "int", "float", "bool", "bytes", "dict", "list", "tuple"})
 
@@ -73,6 +83,14 @@ class Getter:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReadGuard:
+    """A column the model types as optional though it is NOT NULL: checked before the Read DTO."""
+
+    attr: str
+    message: str  # a literal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EntityView:
     doc_name: str
     model: str
@@ -111,13 +129,39 @@ class EntityView:
     create_fields: tuple[Field, ...]
     update_fields: tuple[Field, ...]
     read_fields: tuple[Field, ...]
+    read_guards: tuple[ReadGuard, ...]
     create_checks: tuple[str, ...]  # statements for <M>Create.__post_init__
     update_checks: tuple[str, ...]
+    sql_names: tuple[tuple[str, str], ...]  # ('"attr"', '"sql name"'): _SQL_NAMES entries
+    conflict_keys: tuple[tuple[str, str], ...]  # ('"key"', "_KEYS[0]"): _CONFLICT_KEYS entries
     dto_renames: tuple[tuple[str, str], ...]  # bound name -> alias, for the DTO module's imports
 
     @staticmethod
     def lit(value: object) -> str:
         return naming.literal(value)
+
+    @staticmethod
+    def doc(text: str, indent: int) -> str:
+        """Docstring text that holds names: as written when each line fits, else re-wrapped.
+
+        `text` is a line or a paragraph of a template (its own indentation is dropped); the
+        lines after the first are indented by `indent`, as the template's first line is.
+        """
+        lines = [line.strip() for line in text.strip().splitlines()]
+        if any(indent + len(line) > _DOC_WIDTH for line in lines):
+            lines = textwrap.wrap(
+                " ".join(lines),
+                width=_DOC_WIDTH - indent,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        return ("\n" + " " * indent).join(lines)
+
+
+@functools.lru_cache(maxsize=4096)
+def _type_names(annotation: str) -> frozenset[str]:
+    """The names a type annotation reads; a schema repeats a handful of annotations."""
+    return frozenset(used_names(annotation))
 
 
 def dto_renames(entity: Entity, bound_names: frozenset[str]) -> dict[str, str]:
@@ -129,7 +173,7 @@ def dto_renames(entity: Entity, bound_names: frozenset[str]) -> dict[str, str]:
     attrs = {column.attr for column in entity.columns}
     in_bodies = {"UNSET", "UnsetType", "None", "check_decimal", *FILTER_NAMES}
     for column in entity.columns:
-        in_bodies |= used_names(column.python_type) | used_names(column.dto_type)
+        in_bodies |= _type_names(column.python_type) | _type_names(column.dto_type)
     taken = naming.Scope(attrs | bound_names)
     renames: dict[str, str] = {}
     for name in sorted((bound_names | _BUILTIN_TYPES) & attrs & in_bodies):
@@ -145,7 +189,16 @@ def dto_renames(entity: Entity, bound_names: frozenset[str]) -> dict[str, str]:
 
 def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[str]) -> EntityView:
     """The view of one entity; `module_names` are the names repository/service modules bind."""
+    if entity.column_ref is not None:
+        module_names |= {entity.column_ref[1]}
     model = entity.name if entity.name not in module_names else f"{entity.name}Model"
+
+    def column(attr: str) -> str:
+        """The column expression of a model attribute: `Customer.email` or `col(Hero.name)`."""
+        if entity.column_ref is None:
+            return f"{model}.{attr}"
+        return f"{entity.column_ref[1]}({model}.{attr})"
+
     renames = dto_renames(entity, dto_bound)
     params = naming.Scope(reserved=METHOD_LOCALS | module_names | set(dir(builtins)) - {"id"})
     param_of = {
@@ -155,7 +208,7 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
     pk = entity.pk_columns
     names = [param_of[c.attr] for c in pk]
     single = len(pk) == 1
-    ref = [f"{model}.{c.attr}" for c in pk]
+    ref = [column(c.attr) for c in pk]
     types = [c.python_type for c in pk]
     key_getters = []
     for key in entity.unique_keys:
@@ -166,7 +219,7 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
             Getter(
                 method=f"get_by_{key.name}",
                 params=", ".join(f"{param_of[c.attr]}: {_optional(c)}" for c in columns),
-                where=", ".join(f"{model}.{c.attr} == {param_of[c.attr]}" for c in columns),
+                where=", ".join(f"{column(c.attr)} == {param_of[c.attr]}" for c in columns),
                 label=naming.comment_text(" and ".join(key.columns)),
                 name=key.name,
                 values=_tuple_expr([param_of[c.attr] for c in columns]),
@@ -177,29 +230,28 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
     default_conflict = conflict_keys[0] if conflict_keys else None
     order_scope = naming.Scope()
     order_members = []
-    for column in entity.columns:
-        if not column.orderable:
+    for c in entity.columns:
+        if not c.orderable:
             continue
-        member = order_scope.allocate(naming.upper(column.attr))
-        expression = f"{model}.{column.attr}"
-        order_members.append(
-            OrderMember(
-                member=member, value=naming.literal(column.attr), expression=f"{expression}.asc()"
+        member = order_scope.allocate(naming.upper(c.attr))
+        descending = order_scope.allocate(f"{member}_DESC")
+        expression = column(c.attr)
+        for name, value, direction in (
+            (member, c.attr, "asc"),
+            (descending, f"-{c.attr}", "desc"),
+        ):
+            order_members.append(
+                OrderMember(
+                    member=name,
+                    value=naming.literal(value),
+                    expression=_dict_value(
+                        f"{entity.names.order}.{name}", f"{expression}.{direction}()"
+                    ),
+                )
             )
-        )
-        order_members.append(
-            OrderMember(
-                member=order_scope.allocate(f"{member}_DESC"),
-                value=naming.literal(f"-{column.attr}"),
-                expression=f"{expression}.desc()",
-            )
-        )
-    first = f"{model}.{(pk or entity.columns)[0].attr}"
+    first = column((pk or entity.columns)[0].attr)
     return EntityView(
-        doc_name=(
-            f'table "{naming.comment_text(entity.table, limit=60)}"'
-            f" (model {naming.comment_text(entity.source, limit=60)})"
-        ),
+        doc_name=_doc_name(entity),
         model=model,
         where_alias=f"{entity.name}Where",
         order_alias=f"{entity.name}OrderBy",
@@ -209,7 +261,10 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
         pk_args=", ".join(names),
         pk_get_arg=names[0] if single else f"({', '.join(names)})",
         pk_key_dict="{"
-        + ", ".join(f"{naming.literal(c.attr)}: {n}" for c, n in zip(pk, names, strict=True))
+        + ", ".join(
+            f"{naming.literal(c.attr)}: {_dict_value(naming.literal(c.attr), n, indent=20)}"
+            for c, n in zip(pk, names, strict=True)
+        )
         + "}",
         pk_where=", ".join(f"{r} == {n}" for r, n in zip(ref, names, strict=True)),
         pk_order=", ".join(ref),
@@ -238,9 +293,9 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
             if not k.is_primary
         )
         + "}",
-        version_ref=f"{model}.{entity.version_column}" if entity.version_column else "",
+        version_ref=column(entity.version_column) if entity.version_column else "",
         version_attr=entity.version_column or "",
-        deleted_ref=f"{model}.{entity.soft_delete_column}" if entity.soft_delete_column else "",
+        deleted_ref=column(entity.soft_delete_column) if entity.soft_delete_column else "",
         deleted_attr=entity.soft_delete_column or "",
         exists_column=first,
         default_order=_tuple_expr([f"{r}.asc()" for r in (ref or [first])]),
@@ -256,7 +311,7 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
         default_conflict=default_conflict.name if default_conflict else "",
         order_members=tuple(order_members),
         filter_fields=tuple(
-            _filter_field(model, c, renames)
+            _filter_field(column(c.attr), c, renames)
             for c in entity.columns
             if c.filter_kind is not FilterKind.NONE
         ),
@@ -281,8 +336,40 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
         read_fields=tuple(
             Field(attr=c.attr, annotation=_rename(_optional(c), renames)) for c in entity.columns
         ),
+        read_guards=tuple(
+            ReadGuard(
+                attr=c.attr,
+                message=naming.literal(f"{c.attr} is None: not flushed yet"),
+            )
+            for c in entity.columns
+            if c.declared_optional
+        ),
+        sql_names=tuple(
+            _dict_entry(naming.literal(c.attr), naming.literal(c.sql_name)) for c in entity.columns
+        ),
+        conflict_keys=tuple(
+            _dict_entry(naming.literal(k.name), f"_KEYS[{i}]")
+            for i, k in enumerate(entity.unique_keys)
+        ),
         dto_renames=tuple(sorted(renames.items())),
     )
+
+
+def _doc_name(entity: Entity) -> str:
+    """What a module docstring's `Source:` line names; on two lines when it would be long."""
+    table = f'table "{naming.comment_text(entity.table, limit=60)}"'
+    model = f"(model {naming.comment_text(entity.source, limit=60)})"
+    one_line = f"{table} {model}"
+    return one_line if len(f"Source: {one_line}.") <= _DOC_WIDTH else f"{table}\n{model}"
+
+
+def _dict_entry(key: str, value: str) -> tuple[str, str]:
+    return key, _dict_value(key, value)
+
+
+def _dict_value(key: str, value: str, *, indent: int = 4) -> str:
+    """A dict entry's value, parenthesized when `key: value,` could be too long to fit."""
+    return value if indent + len(f"{key}: {value},") <= _FITS else f"({value})"
 
 
 def _checked(column: Column) -> bool:
@@ -324,11 +411,7 @@ def _unset_field(column: Column, renames: dict[str, str]) -> Field:
     return Field(attr=column.attr, annotation=annotation, default=f" = {_rename('UNSET', renames)}")
 
 
-def _filter_field(model: str, column: Column, renames: dict[str, str]) -> Field:
+def _filter_field(expression: str, column: Column, renames: dict[str, str]) -> Field:
     pattern = _FILTERS[(column.filter_kind, column.nullable)]
     annotation = pattern.format(t=column.python_type)
-    return Field(
-        attr=column.attr,
-        annotation=_rename(annotation, renames),
-        column=f"{model}.{column.attr}",
-    )
+    return Field(attr=column.attr, annotation=_rename(annotation, renames), column=expression)

@@ -25,9 +25,9 @@ a warning. Everything else under the output directory is never replaced or remov
 from __future__ import annotations
 
 import errno
-import json
 import os
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -192,7 +192,7 @@ def plan(
         old=old,
         new=new,
         new_text=new_text,
-        manifest_changed=_differs(_read(out_dir / MANIFEST), new_text),
+        manifest_changed=_differs(_read(out_dir / MANIFEST), new_text, old),
     )
 
 
@@ -211,21 +211,20 @@ def apply(the_plan: Plan, out_dir: Path, *, force: bool) -> None:
     for stale in leftovers(out_dir):  # an interrupted run's: this run redoes its work
         if stale != journal:  # kept until replaced: it says which files that run swapped in
             stale.unlink(missing_ok=True)
+    writes = [(out_dir / output.path, output.content) for output in the_plan.write]
+    creates = [(out_dir / output.path, output.content) for output in the_plan.create]
     staged: list[tuple[Path, Path]] = []
     created: list[tuple[Path, Path]] = []
     try:
-        for output in the_plan.write:
-            target = out_dir / output.path
-            staged.append((_stage(target, output.content), target))
-        for output in the_plan.create:
-            target = out_dir / output.path
-            created.append((_stage(target, output.content), target))
+        tmps = _stage_all(writes + creates)
+        staged = list(zip(tmps[: len(writes)], (target for target, _ in writes), strict=True))
+        created = list(zip(tmps[len(writes) :], (target for target, _ in creates), strict=True))
         # The staged manifest is the journal of this run: replaced atomically, so a run killed
         # at any point leaves a complete one (this run's or the interrupted run's).
         os.replace(_stage(_tmp_name(journal), the_plan.new_text), journal)
     except OSError as error:
-        for tmp, _ in staged + created:
-            tmp.unlink(missing_ok=True)
+        for target, _ in writes + creates:  # some may not have been staged: unlink is lenient
+            _tmp_name(target).unlink(missing_ok=True)
         _tmp_name(journal).unlink(missing_ok=True)
         raise WriteError(f"cannot write to {out_dir}: {error.strerror or error}") from error
     try:
@@ -250,16 +249,17 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _differs(current: str | None, new: str) -> bool:
-    """Whether the manifest on disk says something else (its layout is not our business)."""
+def _differs(current: str | None, new_text: str, old: Manifest | None) -> bool:
+    """Whether the manifest on disk says something else (its layout is not our business).
+
+    `old` is the manifest read from `current` (None when it could not be): printing it again
+    canonically costs a fifth of parsing both texts (a quarter of a second on 300 tables).
+    """
     if current is None:
         return True
-    if current == new:
+    if current == new_text:
         return False
-    try:
-        return bool(json.loads(current) != json.loads(new))
-    except ValueError:
-        return True
+    return old is None or old.to_json() != new_text
 
 
 def _read_staged_manifest(out_dir: Path) -> Manifest | None:
@@ -308,6 +308,24 @@ def _stage(target: Path, content: str) -> Path:
     with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(content)
     return tmp
+
+
+_STAGING_THREADS = 8
+_THREADED_STAGING = 64  # files; below it threads cost more than they save
+
+
+def _stage_all(items: list[tuple[Path, str]]) -> list[Path]:
+    """Stage every file (the temporary names, in order).
+
+    Threads, because creating a file waits on the disk far more than on Python: on the project's
+    VMs a cold 300-table generation spent a second creating 1,500 files one after the other.
+    """
+    for parent in sorted({target.parent for target, _ in items}):
+        parent.mkdir(parents=True, exist_ok=True)
+    if len(items) < _THREADED_STAGING:
+        return [_stage(target, content) for target, content in items]
+    with ThreadPoolExecutor(max_workers=_STAGING_THREADS) as pool:
+        return list(pool.map(lambda item: _stage(*item), items))
 
 
 def _create_once(tmp: Path, target: Path) -> None:

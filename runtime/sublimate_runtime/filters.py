@@ -16,11 +16,12 @@ from typing import Any, Generic, TypeAlias, TypeVar
 import msgspec
 from msgspec import UNSET, UnsetType
 from sqlalchemy import ColumnElement, false
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Mapped
 
 T = TypeVar("T")
 
-_Column: TypeAlias = ColumnElement[Any] | InstrumentedAttribute[Any]
+# Mapped: what sqlmodel.col() is typed as (SQLModel types class attributes as plain values).
+_Column: TypeAlias = ColumnElement[Any] | InstrumentedAttribute[Any] | Mapped[Any]
 
 _LIKE_ESCAPE = "\\"
 """Escape character of ``like``/``ilike`` patterns, stated explicitly because SQLite has none."""

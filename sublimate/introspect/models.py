@@ -298,7 +298,17 @@ def _entity(
         comment=table.comment,
         writable=bool(primary_key) and not is_view,
         version_column=_version_column(mapper),
+        column_ref=_column_ref(cls),
     )
+
+
+def _column_ref(cls: type) -> Import | None:
+    """SQLModel types class attributes as plain values: generated code wraps them in `col()`."""
+    sqlmodel = sys.modules.get("sqlmodel")  # imported by the models module when it uses it
+    base = getattr(sqlmodel, "SQLModel", None)
+    if isinstance(base, type) and issubclass(cls, base):
+        return ("sqlmodel", "col")
+    return None
 
 
 def _version_column(mapper: Mapper[Any]) -> str | None:
@@ -378,7 +388,8 @@ def _column(
     where: str,
     context: _Context,
 ) -> Column:
-    info = column_type(column.type, declared=_declared_type(mapper.class_, attr), where=where)
+    declared = _declared_type(mapper.class_, attr)
+    info = column_type(column.type, declared=declared, where=where)
     context.diagnostics.extend(info.diagnostics)
     assert isinstance(column.table, sa.Table)
     autoincrement = column is column.table.autoincrement_column or column.identity is not None
@@ -408,6 +419,7 @@ def _column(
         orderable=info.orderable,
         comment=column.comment,
         imports=info.imports,
+        declared_optional=not column.nullable and type(None) in typing.get_args(declared),
     )
 
 

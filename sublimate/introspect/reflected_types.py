@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import importlib
 from typing import Any
 
@@ -188,14 +189,16 @@ def _dialect_spelled(
 ) -> ColumnType:
     """`info` with the spelling that recreates the reflected DDL on `dialect`."""
     wanted = _ddl(sa_type, dialect)
-    if info.sql_type_expr and wanted is not None:
-        generic = _evaluate(info.sql_type_expr)
-        if generic is not None and _ddl(generic, dialect) == wanted:
-            return info
+    if (
+        info.sql_type_expr
+        and wanted is not None
+        and _expression_ddl(info.sql_type_expr, dialect) == wanted
+    ):
+        return info
     spelled = type_expression(sa_type)
     if spelled is not None:
         expr, module = spelled
-        if wanted is None or _ddl(_evaluate(expr), dialect) == wanted:
+        if wanted is None or _expression_ddl(expr, dialect) == wanted:
             imports = set(info.imports)
             if module is not None:
                 imports.add(("sqlalchemy.dialects", module))
@@ -242,6 +245,12 @@ def _ddl(sa_type: TypeEngine[Any] | None, dialect: Dialect) -> str | None:
 # --- spelling a type from its repr, safely ------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)  # a schema repeats a few dozen types over its columns
+def _expression_ddl(expr: str, dialect: Dialect) -> str | None:
+    """The DDL of a type expression made here, None when it cannot be compared."""
+    return _ddl(_evaluate(expr), dialect)
+
+
 def type_expression(sa_type: TypeEngine[Any]) -> tuple[str, str | None] | None:
     """`postgresql.INET()` for a dialect type (and the dialect module it needs), or None.
 
@@ -249,12 +258,20 @@ def type_expression(sa_type: TypeEngine[Any]) -> tuple[str, str | None] | None:
     (or nested type) arguments; each class is qualified (`sa.` or the dialect module) and the
     expression is printed again from the tree, so string arguments come out `repr`-quoted.
     """
-    module_name = type(sa_type).__module__
+    try:
+        text = repr(sa_type)
+    except Exception:  # a type whose repr fails cannot be spelled
+        return None
+    return _spelled(type(sa_type).__module__, text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _spelled(module_name: str, text: str) -> tuple[str, str | None] | None:
     dialect_module: str | None = None
     if module_name.startswith("sqlalchemy.dialects."):
         dialect_module = module_name.split(".")[2]
     try:
-        tree = ast.parse(repr(sa_type), mode="eval")
+        tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError):
         return None
     try:

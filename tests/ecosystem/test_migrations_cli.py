@@ -216,3 +216,135 @@ def test_every_db_command_has_an_example(project: Path) -> None:
         result = run("db", command, "--help", project=project)
         assert result.exit_code == 0
         assert f"Example: sublimate db {command}" in result.stdout, command
+
+
+M2M_PACKAGE = "migm2m"
+M2M_MODELS = """
+    import enum
+
+    from sqlalchemy import Column, DateTime, Enum, ForeignKey, String, Table
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class Role(enum.Enum):
+        WRITER = "writer"
+        EDITOR = "editor"
+
+
+    # Many-to-many through a plain Table: no mapped class, so no service or DTO.
+    book_authors = Table(
+        "book_authors",
+        Base.metadata,
+        Column("book_id", ForeignKey("books.id"), primary_key=True),
+        Column("author_id", ForeignKey("authors.id"), primary_key=True),
+        Column("role", Enum(Role, name="author_role"), nullable=False),
+        Column("since", DateTime, nullable=True),
+    )
+
+
+    class Author(Base):
+        __tablename__ = "authors"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(80))
+
+
+    class Book(Base):
+        __tablename__ = "books"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        title: Mapped[str] = mapped_column(String(200))
+        authors: Mapped[list[Author]] = relationship(secondary=book_authors)
+"""
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_dump_data_includes_tables_without_a_model(
+    backend: str, scratch_database: Any, tmp_path: Path
+) -> None:
+    root = make_project(tmp_path / "m2m", M2M_PACKAGE, M2M_MODELS)
+    database = scratch_database(backend)
+    url = database.url.render_as_string(hide_password=False)
+    db = ("--url", url)
+    with on_path(root, M2M_PACKAGE):
+        assert run("generate", project=root).exit_code == 0
+        result = run("db", "revision", "-m", "init", "--autogenerate", *db, project=root)
+        assert result.exit_code == 0, result.output
+        assert run("db", "upgrade", *db, project=root).exit_code == 0
+        execute(
+            url,
+            "INSERT INTO authors (id, name) VALUES (1, 'Pratchett'), (2, 'Gaiman')",
+            "INSERT INTO books (id, title) VALUES (7, 'Good Omens'), (3, 'Mort')",
+            "INSERT INTO book_authors (book_id, author_id, role, since) VALUES"
+            " (7, 2, 'EDITOR', NULL), (7, 1, 'WRITER', '1990-05-01 10:30:00'),"
+            " (3, 1, 'WRITER', NULL)",
+        )
+        out = tmp_path / "dump"
+        result = run("db", "dump-data", "--dir", str(out), *db, project=root)
+        assert result.exit_code == 0, result.output
+    assert f"{out / 'book_authors.json'}: 3 rows" in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == [
+        "authors.json",
+        "book_authors.json",
+        "books.json",
+    ]
+    # In primary-key order; the enum as its value, the timestamp as ISO 8601.
+    assert json.loads((out / "book_authors.json").read_text()) == [
+        {"book_id": 3, "author_id": 1, "role": "writer", "since": None},
+        {"book_id": 7, "author_id": 1, "role": "writer", "since": "1990-05-01T10:30:00"},
+        {"book_id": 7, "author_id": 2, "role": "editor", "since": None},
+    ]
+    assert json.loads((out / "books.json").read_text()) == [
+        {"id": 3, "title": "Mort"},
+        {"id": 7, "title": "Good Omens"},
+    ]
+
+
+def enum_types(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(sa.text("SELECT typname FROM pg_type WHERE typtype = 'e'"))
+            return {row[0] for row in found}
+    finally:
+        engine.dispose()
+
+
+def test_a_new_enum_column_creates_and_drops_its_type(scratch_database: Any, project: Path) -> None:
+    """PostgreSQL: Alembic's add_column does not create the column's new enum type, and no
+    downgrade drops it; the generated env's hook writes both into the revision."""
+    database = scratch_database("postgresql")
+    url = database.url.render_as_string(hide_password=False)
+    db = ("--url", url)
+    assert (
+        run("db", "revision", "-m", "init", "--autogenerate", *db, project=project).exit_code == 0
+    )
+    assert run("db", "upgrade", *db, project=project).exit_code == 0
+
+    models = project / PACKAGE / "models.py"
+    models.write_text(
+        "import enum\n\nfrom sqlalchemy import Enum\n"
+        + models.read_text()
+        + "\n\nclass Format(enum.Enum):\n    PAPER = 'paper'\n    EBOOK = 'ebook'\n"
+        + "\n\nBook.format = mapped_column(Enum(Format, name='book_format'), nullable=True)\n"
+    )
+    forget(PACKAGE)
+    assert run("generate", project=project).exit_code == 0
+    result = run("db", "revision", "-m", "format", "--autogenerate", *db, project=project)
+    assert result.exit_code == 0, result.output
+    (script,) = [path for path in versions(project) if path.name.endswith("_format.py")]
+    upgrade, downgrade = script.read_text().split("def downgrade()")
+    assert "op.execute(\"CREATE TYPE book_format AS ENUM ('PAPER', 'EBOOK')\")" in upgrade
+    assert upgrade.index("CREATE TYPE") < upgrade.index("op.add_column('books'")
+    assert "op.execute('DROP TYPE IF EXISTS book_format')" in downgrade
+    assert downgrade.index("op.drop_column('books', 'format')") < downgrade.index("DROP TYPE")
+
+    assert run("db", "upgrade", *db, project=project).exit_code == 0
+    assert "format" in columns(url, "books") and enum_types(url) == {"book_format"}
+    assert run("db", "check", *db, project=project).exit_code == 0
+    assert run("db", "downgrade", "-1", *db, project=project).exit_code == 0
+    assert "format" not in columns(url, "books") and enum_types(url) == set()
+    assert run("db", "upgrade", *db, project=project).exit_code == 0
+    assert enum_types(url) == {"book_format"}

@@ -122,14 +122,6 @@ def test_advanced_alchemy_output_passes_mypy_strict_and_ruff(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "SQLModel types model attributes as plain values (Hero.id: int | None), so `Hero.id.in_()`"
-        " in generated repositories fails mypy; the templates would have to wrap column"
-        " references in sqlmodel.col() for SQLModel input (not done)"
-    ),
-)
 def test_sqlmodel_output_passes_mypy_strict_and_ruff(
     sqlmodel_project: Path, pytestconfig: pytest.Config
 ) -> None:

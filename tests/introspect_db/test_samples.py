@@ -116,25 +116,8 @@ def test_mypy_strict_clean(loaded: Loaded, mypy_cache: Path) -> None:
     mypy_clean(loaded.project, mypy_cache)
 
 
-# The repository and service templates (not this front end's) print lines longer than ruff's 100
-# for long model names: `_ORDER` entries (`AlphabeticalListOfProductOrder.QUANTITY_PER_UNIT_DESC:
-# AlphabeticalListOfProduct.quantity_per_unit.desc()`) and the service docstring naming the user
-# module. Everything else is checked with every rule; the line length of those two alone is the
-# strict xfail below, for the samples whose names are long enough.
-LONG_NAMES = pytest.mark.xfail(
-    strict=True,
-    reason="repository/service templates exceed 100 columns for long model names (E501)",
-)
-
-
-def test_ruff_clean_but_template_line_length(loaded: Loaded) -> None:
-    ruff_clean(loaded.project, "app/db/repositories/*:E501", "app/db/services/*:E501")
-
-
-@pytest.mark.parametrize("_", [None])
-def test_ruff_clean(loaded: Loaded, request: pytest.FixtureRequest, _: None) -> None:
-    if loaded.sample.name.startswith("northwind"):
-        request.applymarker(LONG_NAMES)
+def test_ruff_clean(loaded: Loaded) -> None:
+    """Every rule, E501 included: Northwind's long names (`AlphabeticalListOfProduct`) too."""
     ruff_clean(loaded.project)
 
 

@@ -39,6 +39,12 @@ CUSTOM_CUSTOMER = textwrap.dedent(
         newsletter: bool = False
 
 
+    class CustomerEdit(CustomerUpdate, kw_only=True, forbid_unknown_fields=True):
+        """Changes plus why they are made: the reason is not a column."""
+
+        reason: str = ""
+
+
     class CustomerDetail(CustomerRead, kw_only=True):
         """What the API returns: the row plus a field of its own."""
 
@@ -59,11 +65,14 @@ CUSTOM_CUSTOMER = textwrap.dedent(
         repository_class = CustomerRepository
         repository: CustomerRepository
         deleted: builtins.list[object] = []
+        reasons: builtins.list[str] = []
 
         def before_create(self, data: CustomerCreate) -> CustomerCreate:
             return msgspec.structs.replace(data, email=data.email.lower())
 
         def before_update(self, id: object, data: CustomerUpdate) -> CustomerUpdate:
+            if isinstance(data, CustomerEdit):
+                self.reasons.append(data.reason)
             if isinstance(data.name, str):
                 return msgspec.structs.replace(data, name=data.name.strip())
             return data
@@ -93,7 +102,7 @@ APP = textwrap.dedent(
     from sublimate_runtime import create_engine
 
     from shop.db import CustomerRepository, CustomerService, CustomerUpdate
-    from shop.db.custom.customer import CustomerDetail, CustomerSignup
+    from shop.db.custom.customer import CustomerDetail, CustomerEdit, CustomerSignup
     from shop.models import Base
 
 
@@ -110,6 +119,8 @@ APP = textwrap.dedent(
             print("domain", service.emails_at("example.com"))
             renamed = service.update(detail.id, CustomerUpdate(name="  Ann Lee  "))
             print("update", repr(renamed.name))
+            edited = service.update(detail.id, CustomerEdit(name="Ann L.", reason="typo"))
+            print("edit", repr(edited.name), service.reasons)
             service.delete(detail.id)
             print("deleted", service.deleted == [detail.id], service.count())
             print("repository", type(service.repository) is CustomerRepository)
@@ -164,6 +175,7 @@ def test_the_new_user_loop_keeps_custom_code_and_checks_green(project: Path) -> 
         "signup ann@example.com True",  # before_create ran; the extra field came through
         "domain ['ann@example.com']",  # the custom query, reached through the service
         "update 'Ann Lee'",  # before_update ran
+        "edit 'Ann L.' ['typo']",  # an Update subclass: the hook saw its extra field, not the row
         "deleted True 1",  # before_delete ran, with the key
         "repository True",  # the service built the user's repository
     ]

@@ -83,20 +83,30 @@ def test_autogenerate_upgrade_check_downgrade(
     assert tables <= {"alembic_version"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Alembic autogenerate creates the PostgreSQL enum type with its table but never drops it "
-        "in downgrade(); the generated env.py needs a process_revision_directives hook that "
-        "appends the DROP TYPE (not done)"
-    ),
-)
-@pytest.mark.parametrize(("backend", "driver"), DRIVERS[:1])
+@pytest.mark.parametrize(("backend", "driver"), DRIVERS[:2])
 def test_downgrade_drops_the_enum_types_and_upgrades_again(
     backend: str, driver: str, scratch_database: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
+    """The env's process_revision_directives hook: the downgrade drops what the upgrade created."""
     database = scratch_database(backend)
-    config, _ = migrate(database, driver, tmp_path, monkeypatch)
+    config, script = migrate(database, driver, tmp_path, monkeypatch)
+    downgrade = script.read_text().split("def downgrade()")[1]
+    assert "op.execute('DROP TYPE IF EXISTS product_status')" in downgrade
+    assert downgrade.index("op.drop_table('products')") < downgrade.index("DROP TYPE")
+    assert state(database.url)[1] == {"product_status"}
     command.downgrade(config, "base")
-    assert state(database.url)[1] == set()
+    assert state(database.url) == ({"alembic_version"}, set())
+    command.upgrade(config, "head")  # would fail on the type left behind
+    assert state(database.url) == (TABLES | {"alembic_version"}, {"product_status"})
+    command.check(config)
+
+
+@pytest.mark.parametrize(("backend", "driver"), DRIVERS[2:3])
+def test_no_enum_type_statements_elsewhere(
+    backend: str, driver: str, scratch_database: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    database = scratch_database(backend)
+    config, script = migrate(database, driver, tmp_path, monkeypatch)
+    assert "DROP TYPE" not in script.read_text()
+    command.downgrade(config, "base")
     command.upgrade(config, "head")

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from sublimate.imports import bind, block, rename_names, used_names
+import io
+import tokenize
+from pathlib import Path
+
+import pytest
+
+from sublimate.imports import bind, block, reads, rename_names, used_names
+
+GOLDEN = Path(__file__).resolve().parents[2] / "generated_example" / "shop" / "db"
 
 
 def test_used_names_skips_attributes_strings_keyword_arguments_and_declarations() -> None:
@@ -67,3 +75,38 @@ def test_block_sorts_like_ruff_isort_and_drops_unused() -> None:
         "from ..dtos.customer import CustomerRead",
         "from .sibling import X",
     ]
+
+
+# `reads` is the fast path the renderer uses; `used_names` (the tokenizer) is its definition.
+TRICKY = [
+    'x = "Tag" + f"{select}"  # delete\ny = update(z)\n',
+    "def f(select: int, *, func=1) -> None:\n    return insert(func)\n",
+    'class A:\n    """Tag\\"s \'\'\' """\n    name: str\n    Tag: int = 1\n',
+    "d = {\n    Tag: 1,\n    select: 2,\n}\ns = x[a, Tag:]\n(w := Tag)\n",
+    "value = (\n    query\n    .where(Tag)\n    . select\n)\nr = rb'\\'' + Tag\n",
+    "café = Modèle(id=1)\nfoo.Modèle = 2\n",
+]
+
+
+@pytest.mark.parametrize("source", TRICKY)
+def test_reads_agrees_with_the_tokenizer_on_tricky_sources(source: str) -> None:
+    names = _names(source)
+    assert reads(source, names) == used_names(source) & names
+
+
+def test_reads_agrees_with_the_tokenizer_on_every_golden_module() -> None:
+    modules = sorted(GOLDEN.rglob("*.py"))
+    assert len(modules) > 20
+    for module in modules:
+        source = module.read_text(encoding="utf-8")
+        names = _names(source)
+        assert reads(source, names) == used_names(source), module
+
+
+def test_reads_ignores_dotted_and_absent_candidates() -> None:
+    assert reads("import a.b\nx = a.b\n", ["a.b", "missing"]) == set()
+
+
+def _names(source: str) -> set[str]:
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    return {token.string for token in tokens if token.type == tokenize.NAME}

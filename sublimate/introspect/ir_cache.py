@@ -1,0 +1,106 @@
+"""The IR of declarative models, kept between runs while every file that produced it is unchanged.
+
+Importing the models is most of a regeneration: SQLAlchemy maps 300 classes in over a second,
+far more than sublimate spends on the output afterwards. `sublimate check` in a pre-commit hook
+or in CI, and a `generate` after a change outside the models, read models that did not change.
+So the first run records the files of every module the import loaded (the models, the project
+code they import, any library loaded for them), each with the hash of its content, next to the
+IR; a later run whose files all hash the same takes the IR from there without importing anything.
+
+What the key cannot see: models built from something other than Python files (an environment
+variable, a YAML file read at import time). `--force` and `SUBLIMATE_NO_CACHE=1` bypass the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy
+
+from ..ir import Schema
+from ..user_cache import user_cache_dir
+
+_FORMAT = 1
+_PACKAGE = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    key: str
+    files: tuple[tuple[str, str], ...]  # (absolute path, content hash)
+    schema: Schema
+
+
+def cached_schema(spec: str, build: Callable[[str], Schema], *, use: bool = True) -> Schema:
+    """`build(spec)`, or the IR it returned last time if none of its source files changed."""
+    directory = user_cache_dir("ir") if use else None
+    if directory is None:
+        return build(spec)
+    key = _key(spec)
+    path = directory / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
+    cached = _load(path, key)
+    if cached is not None:
+        return cached
+    module = spec.partition(":")[0].strip()
+    already = module in sys.modules  # then its files are not among what this import loads
+    before = set(sys.modules)
+    schema = build(spec)
+    if not already:
+        _store(path, _Entry(key, _files(set(sys.modules) - before), schema))
+    return schema
+
+
+def _key(spec: str) -> str:
+    """What the IR depends on besides the loaded files: the spec, where imports look, the
+    Python and SQLAlchemy versions, and sublimate's own introspection code."""
+    own = hashlib.sha256()
+    for source in sorted(_PACKAGE.rglob("*.py")):
+        own.update(source.read_bytes())
+    parts = [str(_FORMAT), spec, os.getcwd(), *sys.path, sys.version, sqlalchemy.__version__]
+    return "\n".join([*parts, own.hexdigest()])
+
+
+def _files(names: set[str]) -> tuple[tuple[str, str], ...]:
+    found: dict[str, str] = {}
+    for name in names:
+        filename = getattr(sys.modules.get(name), "__file__", None)
+        if isinstance(filename, str) and os.path.isfile(filename):
+            path = os.path.abspath(filename)
+            found[path] = _hash(path) or ""
+    return tuple(sorted(found.items()))
+
+
+def _hash(path: str) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def _load(path: Path, key: str) -> Schema | None:
+    try:
+        entry = pickle.loads(path.read_bytes())
+    except Exception:  # absent, truncated, or written by another version: rebuild
+        return None
+    if not isinstance(entry, _Entry) or entry.key != key or not isinstance(entry.schema, Schema):
+        return None
+    for filename, digest in entry.files:
+        if _hash(filename) != digest:
+            return None
+    return entry.schema
+
+
+def _store(path: Path, entry: _Entry) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)
+    except Exception:  # a cache that cannot be written is not used (pickling errors included)
+        tmp.unlink(missing_ok=True)

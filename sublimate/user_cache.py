@@ -1,0 +1,24 @@
+"""The per-user cache directory (`$XDG_CACHE_HOME/sublimate`, else `~/.cache/sublimate`).
+
+What is kept there only saves time: compiled templates, and the IR of models whose source did
+not change. Nothing in it decides what is generated, so a directory that cannot be created or
+written is simply not used, and `SUBLIMATE_NO_CACHE=1` turns it off.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def user_cache_dir(name: str) -> Path | None:
+    """The cache subdirectory `name`, created; None when caching is off or impossible."""
+    if os.environ.get("SUBLIMATE_NO_CACHE"):
+        return None
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = Path(root) / "sublimate" / name
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return directory
