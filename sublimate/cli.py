@@ -448,4 +448,21 @@ app.add_typer(_db_app, name="db")
 
 
 def main() -> None:
-    app()
+    """The console script: run the app, then leave without tearing the interpreter down.
+
+    Freeing every object of a run at exit (the user's 300 mapped classes, the IR, the rendered
+    text) took a third of a second, a third of a regeneration; like mypy, exit at once instead,
+    once the output is flushed. Everything the run wrote is already in place by then.
+    """
+    code: int | str | None = 0
+    try:
+        app()
+    except SystemExit as exit_:
+        code = exit_.code
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    if isinstance(code, str):  # sys.exit("message"): printed, status 1, as Python would
+        print(code, file=sys.stderr, flush=True)
+        code = 1
+    os._exit(code or 0)
