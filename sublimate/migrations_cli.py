@@ -124,20 +124,25 @@ class _Context:
             else:
                 os.environ[URL_ENV] = previous
 
+    def models(self) -> str:
+        """The project's models: `models`, or for a project generated from a database (`url`),
+        the models sublimate generated from it (`<out package>.models:Base`)."""
+        if self.settings.models:
+            return self.settings.models
+        if self.settings.url:
+            return f"{self.settings.package}.models:Base"
+        _fail("[tool.sublimate] sets neither models nor url: drop-all and dump-data need models")
+
     def schema(self) -> Any:
         """The IR of the project's models (for drop-all and dump-data)."""
-        if not self.settings.models:
-            _fail("[tool.sublimate] models is not set: drop-all and dump-data read the models")
         from .introspect.models import build_schema
 
-        return build_schema(self.settings.models)
+        return build_schema(self.models())
 
     def metadata(self) -> Any:
         from .introspect.models import load_base
 
-        if not self.settings.models:
-            _fail("[tool.sublimate] models is not set: drop-all and dump-data read the models")
-        return load_base(self.settings.models).registry.metadata
+        return load_base(self.models()).registry.metadata
 
     def engine(self) -> Any:
         import sqlalchemy as sa

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from . import naming
 from .imports import rename_names, used_names
-from .ir import Column, Entity, FilterKind
+from .ir import Column, Entity, EntityKind, FilterKind
 
 # Names a repository or service method body binds or reads besides its parameters: a key column's
 # parameter must not shadow them. Comprehension variables do not count (they have their own
@@ -357,7 +357,8 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
 
 def _doc_name(entity: Entity) -> str:
     """What a module docstring's `Source:` line names; on two lines when it would be long."""
-    table = f'table "{naming.comment_text(entity.table, limit=60)}"'
+    kind = "view" if entity.kind is EntityKind.VIEW else "table"
+    table = f'{kind} "{naming.comment_text(entity.table, limit=60)}"'
     model = f"(model {naming.comment_text(entity.source, limit=60)})"
     one_line = f"{table} {model}"
     return one_line if len(f"Source: {one_line}.") <= _DOC_WIDTH else f"{table}\n{model}"

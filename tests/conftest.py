@@ -20,8 +20,11 @@ A test that uses ``scratch_database`` with a parameter naming a server (``postgr
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -32,6 +35,19 @@ from typing import Any
 import pytest
 import sqlalchemy
 from sqlalchemy import URL, Engine, make_url, text
+
+
+def _isolate_the_user_cache() -> None:
+    """sublimate's user cache (compiled templates, models' IR) in a directory of this session's,
+    for every run in-process or in a subprocess: a test sees no entry from the developer's own
+    runs, and leaves none behind in their home."""
+    if "SUBLIMATE_TEST_KEEP_CACHE" not in os.environ:
+        directory = tempfile.mkdtemp(prefix="sublimate-test-cache-")
+        os.environ["XDG_CACHE_HOME"] = directory
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+
+
+_isolate_the_user_cache()
 
 
 def _use_checkout_runtime() -> None:

@@ -97,10 +97,16 @@ def _load(path: Path, key: str) -> Schema | None:
     return entry.schema
 
 
+_KEPT = 64  # entries (a project and spec each, ~0.5 MB for 300 models); the oldest go first
+
+
 def _store(path: Path, entry: _Entry) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         tmp.write_bytes(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(tmp, path)
+        entries = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
+        for old in entries[:-_KEPT]:
+            old.unlink(missing_ok=True)
     except Exception:  # a cache that cannot be written is not used (pickling errors included)
         tmp.unlink(missing_ok=True)

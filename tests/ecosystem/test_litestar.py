@@ -464,6 +464,12 @@ def test_read_only_output_passes_mypy_strict_and_ruff(
         "reading.py",
         "sensor_total.py",
     ]
+    # Each module says what its source is: the view as a view, the table as a table.
+    for package in ("controllers", "repositories", "services", "dtos"):
+        view = (db_project / DB_PACKAGE / "db" / package / "sensor_total.py").read_text()
+        table = (db_project / DB_PACKAGE / "db" / package / "reading.py").read_text()
+        assert 'Source: view "sensor_totals"' in view, package
+        assert 'Source: table "readings"' in table, package
     lint(
         db_project,
         pytestconfig.cache.mkdir("ecosystem-mypy-db")

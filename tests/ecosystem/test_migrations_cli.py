@@ -348,3 +348,43 @@ def test_a_new_enum_column_creates_and_drops_its_type(scratch_database: Any, pro
     assert "format" not in columns(url, "books") and enum_types(url) == set()
     assert run("db", "upgrade", *db, project=project).exit_code == 0
     assert enum_types(url) == {"book_format"}
+
+
+def test_dump_data_of_a_project_generated_from_the_database(tmp_path: Path) -> None:
+    """No `models` in the config: dump-data reads the models generated from the database."""
+    database = tmp_path / "shop.db"
+    url = f"sqlite:///{database}"
+    execute(
+        url,
+        "CREATE TABLE authors (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL)",
+        "CREATE TABLE books (id INTEGER PRIMARY KEY, title VARCHAR(80) NOT NULL)",
+        "CREATE TABLE book_authors (book_id INTEGER NOT NULL REFERENCES books (id),"
+        " author_id INTEGER NOT NULL REFERENCES authors (id), PRIMARY KEY (book_id, author_id))",
+        "INSERT INTO authors (id, name) VALUES (2, 'Gaiman'), (1, 'Pratchett')",
+        "INSERT INTO books (id, title) VALUES (7, 'Good Omens')",
+        "INSERT INTO book_authors (book_id, author_id) VALUES (7, 2), (7, 1)",
+    )
+    root = tmp_path / "fromdb"
+    (root / "fromdb").mkdir(parents=True)
+    (root / "fromdb" / "__init__.py").write_text("")
+    (root / "pyproject.toml").write_text(f'[tool.sublimate]\nurl = "{url}"\nout = "fromdb/db"\n')
+    out = tmp_path / "dump"
+    with on_path(root, "fromdb"):
+        generated = run("generate", project=root)
+        assert generated.exit_code == 0, generated.output
+        result = run("db", "dump-data", "--dir", str(out), "--url", url, project=root)
+        assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "authors.json",
+        "book_authors.json",
+        "books.json",
+    ]
+    assert json.loads((out / "authors.json").read_text()) == [
+        {"id": 1, "name": "Pratchett"},
+        {"id": 2, "name": "Gaiman"},
+    ]
+    assert json.loads((out / "book_authors.json").read_text()) == [
+        {"book_id": 7, "author_id": 1},
+        {"book_id": 7, "author_id": 2},
+    ]
+
