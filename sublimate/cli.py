@@ -7,6 +7,7 @@ shows the traceback instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -210,7 +211,7 @@ def generate(
         if settings.formatter == "black" and stats.formatted >= _RUFF_HINT:
             typer.echo(
                 f'hint: {stats.formatted} files went through black; formatter = "ruff" in'
-                " [tool.sublimate] formats them about 30 times faster",
+                " [tool.sublimate] formats them about 100 times faster",
                 err=True,
             )
         count = len(the_plan.create)
@@ -460,8 +461,9 @@ def main() -> None:
     except SystemExit as exit_:
         code = exit_.code
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe (`| head`)
+                stream.flush()
     if isinstance(code, str):  # sys.exit("message"): printed, status 1, as Python would
         print(code, file=sys.stderr, flush=True)
         code = 1

@@ -26,15 +26,16 @@ import sqlalchemy
 from ..ir import Schema
 from ..user_cache import user_cache_dir
 
-_FORMAT = 1
+_FORMAT = 2
 _PACKAGE = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True, slots=True)
-class _Entry:
+class _Header:
+    """An entry's first pickle: enough to tell a miss without unpickling the IR behind it."""
+
     key: str
     files: tuple[tuple[str, str], ...]  # (absolute path, content hash)
-    schema: Schema
 
 
 def cached_schema(spec: str, build: Callable[[str], Schema], *, use: bool = True) -> Schema:
@@ -52,7 +53,7 @@ def cached_schema(spec: str, build: Callable[[str], Schema], *, use: bool = True
     before = set(sys.modules)
     schema = build(spec)
     if not already:
-        _store(path, _Entry(key, _files(set(sys.modules) - before), schema))
+        _store(path, _Header(key, _files(set(sys.modules) - before)), schema)
     return schema
 
 
@@ -86,24 +87,26 @@ def _hash(path: str) -> str | None:
 
 def _load(path: Path, key: str) -> Schema | None:
     try:
-        entry = pickle.loads(path.read_bytes())
+        with path.open("rb") as handle:
+            header = pickle.load(handle)
+            if not isinstance(header, _Header) or header.key != key:
+                return None
+            if any(_hash(filename) != digest for filename, digest in header.files):
+                return None
+            schema = pickle.load(handle)
     except Exception:  # absent, truncated, or written by another version: rebuild
         return None
-    if not isinstance(entry, _Entry) or entry.key != key or not isinstance(entry.schema, Schema):
-        return None
-    for filename, digest in entry.files:
-        if _hash(filename) != digest:
-            return None
-    return entry.schema
+    return schema if isinstance(schema, Schema) else None
 
 
 _KEPT = 64  # entries (a project and spec each, ~0.5 MB for 300 models); the oldest go first
 
 
-def _store(path: Path, entry: _Entry) -> None:
+def _store(path: Path, header: _Header, schema: Schema) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_bytes(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+        protocol = pickle.HIGHEST_PROTOCOL
+        tmp.write_bytes(pickle.dumps(header, protocol) + pickle.dumps(schema, protocol))
         os.replace(tmp, path)
         entries = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
         for old in entries[:-_KEPT]:

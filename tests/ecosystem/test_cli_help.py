@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from typer.main import get_command
@@ -47,3 +48,42 @@ def test_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["db", "current", "--project", str(tmp_path)], env={})
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+
+
+HINT_MODELS = """
+    from sqlalchemy import String
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class Note(Base):
+        __tablename__ = "notes"
+
+        id: Mapped[int] = mapped_column(primary_key=True)
+        text: Mapped[str] = mapped_column(String(200))
+"""
+
+
+def test_a_big_black_run_suggests_ruff(tmp_path: Path, monkeypatch: Any) -> None:
+    """Past a number of files black formatted (300; 1 here), `generate` suggests ruff, once."""
+    from sublimate import cli
+
+    from .support import make_project, on_path, run
+
+    monkeypatch.setattr(cli, "_RUFF_HINT", 1)
+    black = make_project(tmp_path / "black", "hintblack", HINT_MODELS)
+    with on_path(black, "hintblack"):
+        result = run("generate", project=black)
+    assert result.exit_code == 0, result.output
+    hints = [line for line in result.stderr.splitlines() if line.startswith("hint:")]
+    assert len(hints) == 1
+    assert 'files went through black; formatter = "ruff" in [tool.sublimate]' in hints[0]
+
+    ruff = make_project(tmp_path / "ruff", "hintruff", HINT_MODELS, extra='formatter = "ruff"\n')
+    with on_path(ruff, "hintruff"):
+        result = run("generate", project=ruff)
+    assert result.exit_code == 0, result.output
+    assert "hint:" not in result.stderr
