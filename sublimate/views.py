@@ -128,6 +128,7 @@ class EntityView:
     filter_fields: tuple[Field, ...]
     create_fields: tuple[Field, ...]
     update_fields: tuple[Field, ...]
+    update_attrs: tuple[str, ...]  # the Update DTO's fields: what `update` may write
     read_fields: tuple[Field, ...]
     read_guards: tuple[ReadGuard, ...]
     create_checks: tuple[str, ...]  # statements for <M>Create.__post_init__
@@ -244,12 +245,11 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
                 OrderMember(
                     member=name,
                     value=naming.literal(value),
-                    expression=_dict_value(
-                        f"{entity.names.order}.{name}", f"{expression}.{direction}()"
-                    ),
+                    expression=_dict_value(naming.literal(value), f"{expression}.{direction}()"),
                 )
             )
     first = column((pk or entity.columns)[0].attr)
+    updatable = [c for c in entity.columns if not c.primary_key and not c.server_generated]
     return EntityView(
         doc_name=_doc_name(entity),
         model=model,
@@ -318,11 +318,8 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
         create_fields=tuple(
             _create_field(c, renames) for c in entity.columns if not c.server_generated
         ),
-        update_fields=tuple(
-            _unset_field(c, renames)
-            for c in entity.columns
-            if not c.primary_key and not c.server_generated
-        ),
+        update_fields=tuple(_unset_field(c, renames) for c in updatable),
+        update_attrs=tuple(c.attr for c in updatable),
         create_checks=tuple(
             _decimal_check(c, renames)
             for c in entity.columns
