@@ -235,7 +235,7 @@ _CONTROLLER_TAKEN = frozenset(
 )
 
 
-def _controller_key(entity: Entity) -> tuple[tuple[str, str, str], ...]:
+def _controller_key(entity: Entity, view: views.EntityView) -> tuple[tuple[str, str, str], ...]:
     """The item routes' path parameters: (name, Litestar path type, Python type) per primary-key
     column, `item_id` for a one-column key; () when there is no key or a key column's type cannot
     be a path parameter (the controller then has no item routes)."""
@@ -246,16 +246,25 @@ def _controller_key(entity: Entity) -> tuple[tuple[str, str, str], ...]:
         return (("item_id", _PATH_TYPES[columns[0].python_type], columns[0].python_type),)
     n = entity.names
     bound = {f"{entity.name}Controller", n.create, n.update, n.read, n.filter, n.order}
-    bound |= {n.async_service, f"{n.module}_to_read"}
+    bound |= {n.async_service, view.to_read_fn}
     scope = naming.Scope(reserved=_CONTROLLER_TAKEN | bound)
     return tuple(
-        (
-            scope.allocate(c.attr if c.attr not in scope else f"{c.attr}_"),
-            _PATH_TYPES[c.python_type],
-            c.python_type,
-        )
-        for c in columns
+        (scope.allocate(c.attr), _PATH_TYPES[c.python_type], c.python_type) for c in columns
     )
+
+
+def _controller_routes(entity: Entity, keyed: bool) -> str:
+    """The routes a controller has, for its docstring: "list, get, create, ..."."""
+    writable = entity.writable
+    routes = [
+        ("list", True),
+        ("get", keyed),
+        ("create", writable),
+        ("update", writable and keyed),
+        ("upsert", writable and bool(entity.unique_keys)),
+        ("delete", writable and keyed),
+    ]
+    return ", ".join(name for name, present in routes if present)
 
 
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
@@ -449,8 +458,9 @@ def _render_entity(
         candidates.extend((f"..dtos.{module}", name) for name in dto_names)
         candidates.append((f"..custom.{module}", names.async_service))
         candidates.append((f"..services.{module}", view.to_read_fn))
-        path_key = _controller_key(entity)
+        path_key = _controller_key(entity, view)
         extra = {
+            "routes": _controller_routes(entity, bool(path_key)),
             "item_path": naming.literal("/" + "/".join(f"{{{n}:{t}}}" for n, t, _ in path_key)),
             "key_params": ", ".join(f"{n}: FromPath[{t}]" for n, _, t in path_key),
             "key_args": ", ".join(n for n, _, _ in path_key),
