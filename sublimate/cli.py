@@ -108,6 +108,7 @@ def _schema(settings: Settings, *, use_cache: bool = True) -> Schema:
                 schemas=settings.schemas,
                 tables=settings.tables,
                 exclude=settings.exclude,
+                use_cache=use_cache,
             )
     else:
         _fail(

@@ -537,8 +537,11 @@ def _render_schema(
         for entity in schema.entities:
             n = entity.names
             groups = (
-                ("dtos", [n.create, n.update, n.read, n.filter, n.order]
-                 + ([n.key] if entity.unique_keys else [])),
+                (
+                    "dtos",
+                    [n.create, n.update, n.read, n.filter, n.order]
+                    + ([n.key] if entity.unique_keys else []),
+                ),
                 # The user module's subclasses, in place of the generated classes.
                 ("custom", [n.repository, n.async_repository, n.service, n.async_service]),
             )
@@ -557,9 +560,7 @@ def _render_schema(
     if output.template == "user_package_init.py.jinja":
         return template.render(package=settings.package)
     if output.template == "litestar/app.py.jinja":
-        controllers = [
-            (e.names.module, f"{e.name}Controller") for e in schema.entities
-        ]
+        controllers = [(e.names.module, f"{e.name}Controller") for e in schema.entities]
         return template.render(controllers=controllers, package=naming.literal(settings.package))
     if output.template == "migrations/env.py.jinja":
         module, name = schema.metadata_import

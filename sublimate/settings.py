@@ -113,9 +113,7 @@ def load(root: Path, overrides: dict[str, Any]) -> Settings:
         values["cache"] = _names("cache", values["cache"])
     if "version_columns" in values:
         versions = values["version_columns"]
-        if not isinstance(versions, dict) or not all(
-            isinstance(v, str) for v in versions.values()
-        ):
+        if not isinstance(versions, dict) or not all(isinstance(v, str) for v in versions.values()):
             raise SettingsError("[tool.sublimate] version_columns must map models to column names")
         values["version_columns"] = tuple(sorted(versions.items()))
     settings = Settings(root=root, **values)

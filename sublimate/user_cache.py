@@ -7,8 +7,12 @@ written is simply not used, and `SUBLIMATE_NO_CACHE=1` turns it off.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
 
 
 def user_cache_dir(name: str) -> Path | None:
@@ -22,3 +26,13 @@ def user_cache_dir(name: str) -> Path | None:
     except OSError:
         return None
     return directory
+
+
+@functools.cache
+def source_hash() -> str:
+    """sublimate's own source: cached results (an IR, reflected tables) depend on the code that
+    made them, and a development checkout changes without a new version number."""
+    own = hashlib.sha256()
+    for source in sorted(_PACKAGE.rglob("*.py")):
+        own.update(source.read_bytes())
+    return own.hexdigest()

@@ -46,6 +46,7 @@ from sqlalchemy.pool import NullPool
 from sublimate import naming
 from sublimate.introspect import IntrospectError
 from sublimate.introspect.reflected_types import reflected_column_type
+from sublimate.introspect.sqlite_cache import SqliteReflectionCache
 from sublimate.ir import (
     Check,
     Column,
@@ -129,16 +130,21 @@ def build_schema_from_url(
     schemas: Sequence[str] = (),
     tables: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    use_cache: bool = True,
 ) -> Schema:
     """The IR of the tables and views of a live database (see the module docstring).
 
     `schemas`: the schemas to read (default: the connection's default schema). `tables` and
     `exclude`: names or glob patterns (`audit_*`), matched against `table` and `schema.table`.
+    `use_cache`: reuse what an earlier run reflected where the DDL is unchanged (SQLite only,
+    see `sqlite_cache`).
     """
     engine = _engine(url)
     try:
         with _connected(engine) as connection:
-            raw, diagnostics = reflect(connection, schemas=schemas, tables=tables, exclude=exclude)
+            raw, diagnostics = reflect(
+                connection, schemas=schemas, tables=tables, exclude=exclude, use_cache=use_cache
+            )
             dialect = connection.dialect
     finally:
         engine.dispose()
@@ -250,6 +256,7 @@ def reflect(
     schemas: Sequence[str] = (),
     tables: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    use_cache: bool = False,
 ) -> tuple[list[RawTable], list[Diagnostic]]:
     """Every table and view of `schemas` (filtered), with bulk Inspector calls per schema."""
     inspector = sa.inspect(connection)
@@ -268,7 +275,9 @@ def reflect(
     for schema in list(dict.fromkeys(schemas)) or default_schemas:
         key = None if schema == default else schema
         result.extend(
-            _reflect_schema(connection, inspector, key, default, tables, exclude, diagnostics)
+            _reflect_schema(
+                connection, inspector, key, default, tables, exclude, diagnostics, use_cache
+            )
         )
     if not result:
         scope = f"schema {', '.join(schemas)}" if schemas else "the default schema"
@@ -293,6 +302,7 @@ def _reflect_schema(
     tables: Sequence[str],
     exclude: Sequence[str],
     diagnostics: list[Diagnostic],
+    use_cache: bool,
 ) -> list[RawTable]:
     table_names = set(inspector.get_table_names(schema))
     view_names = set(inspector.get_view_names(schema))
@@ -310,18 +320,49 @@ def _reflect_schema(
     everything = sorted(table_names | view_names)
     if not everything:
         return []
-    only_tables = sorted(table_names)
+    cache = None
+    if use_cache and connection.dialect.name == "sqlite":
+        cache = SqliteReflectionCache.open(connection, schema)
+    reused = cache.fresh(everything) if cache is not None else {}
+    warned = len(diagnostics)
+    read = _read(
+        connection,
+        inspector,
+        schema,
+        default,
+        [n for n in everything if n not in reused],
+        view_names,
+        diagnostics,
+    )
+    if cache is not None and len(diagnostics) == warned:
+        cache.store(read)
+    return sorted([*read, *reused.values()], key=lambda table: table.name)
+
+
+def _read(
+    connection: Connection,
+    inspector: Inspector,
+    schema: str | None,
+    default: str | None,
+    names: list[str],
+    view_names: set[str],
+    diagnostics: list[Diagnostic],
+) -> list[RawTable]:
+    """The tables and views `names` of `schema`, one bulk Inspector call per kind of object."""
+    if not names:
+        return []
+    only_tables = [n for n in names if n not in view_names]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", sa_exc.SAWarning)
         columns = inspector.get_multi_columns(
-            schema=schema, filter_names=everything, kind=ObjectKind.ANY
+            schema=schema, filter_names=names, kind=ObjectKind.ANY
         )
         pks = _multi(inspector.get_multi_pk_constraint, schema, only_tables)
         fks = _multi(inspector.get_multi_foreign_keys, schema, only_tables)
         uniques = _multi(inspector.get_multi_unique_constraints, schema, only_tables)
-        indexes = _multi(inspector.get_multi_indexes, schema, everything, ObjectKind.ANY)
+        indexes = _multi(inspector.get_multi_indexes, schema, names, ObjectKind.ANY)
         checks = _multi(inspector.get_multi_check_constraints, schema, only_tables)
-        comments = _multi(inspector.get_multi_table_comment, schema, everything, ObjectKind.ANY)
+        comments = _multi(inspector.get_multi_table_comment, schema, names, ObjectKind.ANY)
     unknown: dict[str, str] = {}
     for warning in caught:
         text = " ".join(str(warning.message).split())

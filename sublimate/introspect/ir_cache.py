@@ -24,10 +24,9 @@ from pathlib import Path
 import sqlalchemy
 
 from ..ir import Schema
-from ..user_cache import user_cache_dir
+from ..user_cache import source_hash, user_cache_dir
 
 _FORMAT = 2
-_PACKAGE = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +59,8 @@ def cached_schema(spec: str, build: Callable[[str], Schema], *, use: bool = True
 def _key(spec: str) -> str:
     """What the IR depends on besides the loaded files: the spec, where imports look, the
     Python and SQLAlchemy versions, and sublimate's own introspection code."""
-    own = hashlib.sha256()
-    for source in sorted(_PACKAGE.rglob("*.py")):
-        own.update(source.read_bytes())
     parts = [str(_FORMAT), spec, os.getcwd(), *sys.path, sys.version, sqlalchemy.__version__]
-    return "\n".join([*parts, own.hexdigest()])
+    return "\n".join([*parts, source_hash()])
 
 
 def _files(names: set[str]) -> tuple[tuple[str, str], ...]:
