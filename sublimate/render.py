@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import os
 import shutil
 import subprocess
@@ -614,7 +615,7 @@ def _format_all(
     paths = [p for p, _ in items]
     formatted: dict[str, str] = {}
     if len(items) >= _PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1:
-        with ProcessPoolExecutor() as pool:
+        with ProcessPoolExecutor(initializer=gc.enable) as pool:
             results = pool.map(_format_one, items, [line_length] * len(items), chunksize=8)
             for path, text in zip(paths, results, strict=True):
                 formatted[path] = text
