@@ -46,7 +46,7 @@ from sqlalchemy.pool import NullPool
 from sublimate import naming
 from sublimate.introspect import IntrospectError
 from sublimate.introspect.reflected_types import reflected_column_type
-from sublimate.introspect.sqlite_cache import SqliteReflectionCache
+from sublimate.introspect.reflection_cache import ReflectionCache
 from sublimate.ir import (
     Check,
     Column,
@@ -137,7 +137,7 @@ def build_schema_from_url(
     `schemas`: the schemas to read (default: the connection's default schema). `tables` and
     `exclude`: names or glob patterns (`audit_*`), matched against `table` and `schema.table`.
     `use_cache`: reuse what an earlier run reflected where the DDL is unchanged (SQLite only,
-    see `sqlite_cache`).
+    see `reflection_cache`).
     """
     engine = _engine(url)
     try:
@@ -320,9 +320,7 @@ def _reflect_schema(
     everything = sorted(table_names | view_names)
     if not everything:
         return []
-    cache = None
-    if use_cache and connection.dialect.name == "sqlite":
-        cache = SqliteReflectionCache.open(connection, schema)
+    cache = ReflectionCache.open(connection, schema) if use_cache else None
     reused = cache.fresh(everything) if cache is not None else {}
     warned = len(diagnostics)
     read = _read(

@@ -150,7 +150,7 @@ def test_a_corrupt_cache_is_reflected_again(
     database: Path, reflected: set[str], tmp_path: Path
 ) -> None:
     _both(database, reflected)
-    (entry,) = (tmp_path / "cache" / "sublimate" / "sqlite").glob("*.pickle")
+    (entry,) = (tmp_path / "cache" / "sublimate" / "reflection").glob("*.pickle")
     entry.write_bytes(entry.read_bytes()[:100])
     _, again = _both(database, reflected)
     assert again == ALL
