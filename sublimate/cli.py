@@ -96,9 +96,8 @@ def _schema(settings: Settings, *, use_cache: bool = True) -> Schema:
         _fail("both models and url are set: read one (--models pkg.mod or --url URL), not both")
     if settings.models:
         from .introspect.ir_cache import cached_schema
-        from .introspect.models import build_schema
 
-        schema = cached_schema(settings.models, build_schema, use=use_cache)
+        schema = cached_schema(settings.models, _build_from_models, use=use_cache)
     elif settings.url:
         from .introspect.database import build_schema_from_url
 
@@ -119,6 +118,13 @@ def _schema(settings: Settings, *, use_cache: bool = True) -> Schema:
     for diagnostic in schema.diagnostics:
         typer.echo(f"warning: {diagnostic.where}: {diagnostic.message}", err=True)
     return options.apply(schema, settings)
+
+
+def _build_from_models(spec: str) -> Schema:
+    """Imports SQLAlchemy only when the models must be read: an IR cache hit needs none of it."""
+    from .introspect.models import build_schema
+
+    return build_schema(spec)
 
 
 def _run(debug: bool, action: object) -> None:

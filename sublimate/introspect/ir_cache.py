@@ -19,9 +19,8 @@ import pickle
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
-
-import sqlalchemy
 
 from ..ir import Schema
 from ..user_cache import source_hash, user_cache_dir
@@ -59,8 +58,19 @@ def cached_schema(spec: str, build: Callable[[str], Schema], *, use: bool = True
 def _key(spec: str) -> str:
     """What the IR depends on besides the loaded files: the spec, where imports look, the
     Python and SQLAlchemy versions, and sublimate's own introspection code."""
-    parts = [str(_FORMAT), spec, os.getcwd(), *sys.path, sys.version, sqlalchemy.__version__]
+    parts = [str(_FORMAT), spec, os.getcwd(), *sys.path, sys.version, _sqlalchemy_version()]
     return "\n".join([*parts, source_hash()])
+
+
+def _sqlalchemy_version() -> str:
+    """Without importing SQLAlchemy (a tenth of a second): a hit needs nothing from it."""
+    module = sys.modules.get("sqlalchemy")
+    if module is not None:
+        return str(module.__version__)
+    try:
+        return metadata.version("sqlalchemy")
+    except metadata.PackageNotFoundError:
+        return ""
 
 
 def _files(names: set[str]) -> tuple[tuple[str, str], ...]:

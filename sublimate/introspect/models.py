@@ -281,8 +281,8 @@ def _entity(
     is_view = bool(table.info.get("is_view"))
     return Entity(
         name=cls.__name__,
-        table=table.name,
-        schema=table.schema,
+        table=str(table.name),
+        schema=_name(table.schema),
         kind=EntityKind.VIEW if is_view else EntityKind.TABLE,
         source=f"{cls.__module__}:{cls.__qualname__}",
         model_import=(cls.__module__, cls.__qualname__.split(".")[0]),
@@ -398,7 +398,7 @@ def _column(
     )
     return Column(
         attr=attr,
-        sql_name=column.name,
+        sql_name=str(column.name),
         python_type=info.python_type,
         dto_type=info.dto_type,
         sql_type=info.sql_type,
@@ -492,14 +492,14 @@ def _unique_keys(mapper: Mapper[Any], primary_key: tuple[str, ...]) -> tuple[Uni
                 name = _name(constraint.name)
                 attrs = _try_attrs(mapper, cols)
                 if attrs:
-                    sql = tuple(c.name for c in cols)
+                    sql = _names(cols)
                     candidates.append((name is None, 0, attrs, name, sql))
         for index in table.indexes:
             index_columns = _plain_columns(index)
             if index.unique and index_columns:
                 attrs = _try_attrs(mapper, index_columns)
                 if attrs:
-                    sql = tuple(c.name for c in index_columns)
+                    sql = _names(index_columns)
                     name = _name(index.name)
                     candidates.append((name is None, 1, attrs, name, sql))
     pk_columns = list(mapper.primary_key)
@@ -511,7 +511,7 @@ def _unique_keys(mapper: Mapper[Any], primary_key: tuple[str, ...]) -> tuple[Uni
                 name=scope.allocate(naming.key_name(primary_key)),
                 constraint_name=_name(pk_columns[0].table.primary_key.name),
                 columns=primary_key,
-                sql_columns=tuple(c.name for c in pk_columns),
+                sql_columns=_names(pk_columns),
                 is_primary=True,
             )
         )
@@ -535,6 +535,12 @@ def _unique_keys(mapper: Mapper[Any], primary_key: tuple[str, ...]) -> tuple[Uni
     return tuple(keys)
 
 
+def _names(columns: Iterable[sa.ColumnElement[Any]]) -> tuple[str, ...]:
+    """Column names as plain str: SQLAlchemy's are `quoted_name`, which the IR must not carry
+    (an IR pickled by the cache would import SQLAlchemy to be read back)."""
+    return tuple(str(c.name) for c in columns)
+
+
 def _name(name: object) -> str | None:
     """A constraint or index name as a plain str (naming conventions give `conv` objects)."""
     return str(name) if isinstance(name, str) else None
@@ -554,7 +560,7 @@ def _foreign_keys(mapper: Mapper[Any], context: _Context) -> tuple[ForeignKey, .
                 ForeignKey(
                     name=_name(constraint.name),
                     columns=attrs,
-                    sql_columns=tuple(c.name for c in cols),
+                    sql_columns=_names(cols),
                     target_entity=context.by_table.get((target_schema, target_table), ""),
                     target_table=target_table,
                     target_schema=target_schema,
@@ -571,8 +577,9 @@ def _fk_target(
 ) -> tuple[str | None, str, tuple[str, ...]]:
     try:
         referred = constraint.referred_table
-        columns = tuple(element.column.name for element in constraint.elements)
-        return referred.schema, referred.name, columns
+        columns = _names(element.column for element in constraint.elements)
+        schema = None if referred.schema is None else str(referred.schema)
+        return schema, str(referred.name), columns
     except sa_exc.SQLAlchemyError:  # the target table is not in this MetaData
         spec = constraint.elements[0].target_fullname
         context.warn(where, f"foreign key target {spec} is not in the models' metadata")
@@ -615,7 +622,7 @@ def _relation(
         remote = _try_attrs(
             target_mapper, [pair[0] for pair in prop.secondary_synchronize_pairs or ()]
         )
-        secondary = getattr(prop.secondary, "name", None)
+        secondary = _name(getattr(prop.secondary, "name", None))
         if secondary is None:
             context.warn(where, "many-to-many through a selectable that is not a table")
     else:
@@ -652,7 +659,7 @@ def _indexes(mapper: Mapper[Any]) -> tuple[Index, ...]:
             result.append(
                 Index(
                     name=_name(index.name),
-                    columns=tuple(c.name for c in columns or ()),
+                    columns=_names(columns or ()),
                     expressions=() if columns else tuple(map(_sql_text, index.expressions)),
                     unique=bool(index.unique),
                 )

@@ -103,3 +103,26 @@ def test_a_corrupt_cache_entry_is_rebuilt(logged: Path, tmp_path: Path) -> None:
     assert _imports(logged) == 2
     _sublimate(logged, cache, "generate")
     assert _imports(logged) == 2
+
+
+def test_a_cache_hit_does_not_import_sqlalchemy(logged: Path, tmp_path: Path) -> None:
+    # The IR is plain data (no SQLAlchemy `quoted_name` in it), so reading it back, rendering
+    # and writing need nothing of SQLAlchemy: `check` on unchanged models skips its import.
+    cache = tmp_path / "cache"
+    _sublimate(logged, cache, "generate")
+    (entry,) = (cache / "sublimate" / "ir").glob("*.pickle")
+    assert b"sqlalchemy" not in entry.read_bytes().split(b"sublimate.ir", 1)[1]
+    imported = subprocess.run(
+        [str(SUBLIMATE), "check"],
+        cwd=logged,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "XDG_CACHE_HOME": str(cache), "PYTHONPROFILEIMPORTTIME": "1"},
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert "up to date" in imported.stdout + imported.stderr
+    modules = {line.rsplit("|", 1)[-1].strip() for line in imported.stderr.splitlines()}
+    assert "sublimate.cli" in modules
+    assert "sqlalchemy" not in modules
+    assert _imports(logged) == 1
