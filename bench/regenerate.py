@@ -3,16 +3,19 @@
     python bench/regenerate.py                 # models input, black (the default), 5 runs each
     python bench/regenerate.py --formatter ruff --runs 3
     python bench/regenerate.py --source url    # the SQLite file itself, through --url
+    python bench/regenerate.py --source postgresql   # the same schema on the PostgreSQL server
 
 The schema is make_big_schema.py's (300 tables). `--source models` (default) reads it as
 declarative models written by bench/big_schema.py (the 295 tables with a primary key);
-`--source url` reads the SQLite file (and also generates the models). Each figure is the median
+`--source url` reads the SQLite file (and also generates the models); `--source postgresql` a
+scratch database on $SUBLIMATE_TEST_PG_URL's server (bench/generate.py), dropped afterwards.
+Each figure is the median
 wall time of `sublimate generate` as a user runs it (a fresh process):
 
 - cold: no output yet and an empty user cache, everything imported, rendered and formatted;
 - unchanged: regenerate with nothing changed (the models' IR comes from the user cache);
 - one column: regenerate after one column changed (models: VARCHAR(50) -> VARCHAR(80 + run), a
-  new length each run so that the models are imported every time; url: a
+  new length each run so that the models are imported every time; url and postgresql: a
   column added with ALTER TABLE, as SQLite cannot change a column's type).
 
 For models, also the floor: a process that only imports the changed models and configures
@@ -27,6 +30,8 @@ the changed models file, would be compiled on every run.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import shutil
 import statistics
@@ -40,6 +45,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import big_schema  # noqa: E402
+import generate  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
 
 SUBLIMATE = Path(sys.executable).with_name("sublimate")
 _USER_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -60,6 +67,18 @@ def _generate(project: Path, cache: Path) -> tuple[float, str]:
     if result.returncode != 0:
         raise SystemExit(f"sublimate generate failed:\n{result.stderr}")
     return elapsed, result.stderr.strip().splitlines()[-1]
+
+
+def _add_column(url: str, column: str) -> str:
+    """A nullable column added to the `class` table on the server; returns the statement."""
+    statement = f'ALTER TABLE "class" ADD COLUMN "{column}" VARCHAR(40)'
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+    return statement
 
 
 def _bare_import(project: Path) -> float:
@@ -130,10 +149,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--tables", type=int, default=300)
     parser.add_argument("--formatter", choices=("black", "ruff"), default="black")
-    parser.add_argument("--source", choices=("models", "url"), default="models")
+    parser.add_argument("--source", choices=("models", "url", "postgresql"), default="models")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="sublimate-bench-") as scratch:
+    with contextlib.ExitStack() as cleanup:
+        scratch = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="sublimate-bench-"))
         project = Path(scratch) / "project"
         project.mkdir()
         pristine = big_schema.build_sqlite(Path(scratch) / "big.db", args.tables)
@@ -141,6 +161,14 @@ def main() -> None:
         models = big_schema.write_models(database, project / "bigmodels.py")
         original = models.read_text()
         source = 'models = "bigmodels"' if args.source == "models" else 'url = "sqlite:///big.db"'
+        url = ""
+        if args.source == "postgresql":
+            made = generate.postgresql_database(Path(scratch), args.tables)
+            if made is None:
+                raise SystemExit("no PostgreSQL server")
+            url, dropped = made
+            cleanup.callback(generate.drop_postgresql, dropped)
+            source = f"url = {json.dumps(url)}"
         (project / "pyproject.toml").write_text(
             f'[tool.sublimate]\n{source}\nout = "db"\nformatter = "{args.formatter}"\n'
         )
@@ -176,13 +204,15 @@ def main() -> None:
             if args.source == "models":
                 # A new length each run: the models' IR cache must not have seen this file.
                 line = big_schema.change_column(models, new=f"VARCHAR(length={80 + run})")
+            elif args.source == "postgresql":
+                line = _add_column(url, f"nickname_{run}")
             else:
                 line = big_schema.add_column(database)
             elapsed, summary = _generate(project, warm)
             changed.append(elapsed)
         one_column = _median("one column", changed, f"{summary}; changed: {line}")
         print(f"one column vs cold: {cold_median / one_column:.0f}x faster")
-        if args.source == "url":
+        if args.source != "models":
             return
 
         # What any tool that reads the models pays after a change: Python importing them and
