@@ -46,7 +46,7 @@ bench: venv
 
 # Cold generation vs regeneration after one column change, 300 tables (FORMATTER=ruff to compare).
 bench-regenerate: venv
-	$(PY) bench/regenerate.py --formatter $(or $(FORMATTER),black)
+	$(PY) bench/regenerate.py --formatter $(or $(FORMATTER),black) --source $(or $(SOURCE),models)
 
 # `sublimate generate --url` on a 300-table database (SQLite and PostgreSQL) next to sqlacodegen,
 # which gets a venv of its own so that it never touches the project's dependencies.

@@ -1,8 +1,9 @@
 """The per-user cache directory (`$XDG_CACHE_HOME/sublimate`, else `~/.cache/sublimate`).
 
-What is kept there only saves time: compiled templates, and the IR of models whose source did
-not change. Nothing in it decides what is generated, so a directory that cannot be created or
-written is simply not used, and `SUBLIMATE_NO_CACHE=1` turns it off.
+What is kept there only saves time: compiled templates, the IR of models whose source did not
+change, and the tables of a SQLite file as reflected last time. Nothing in it decides what is
+generated, so a directory that cannot be created or written is simply not used, and
+`SUBLIMATE_NO_CACHE=1` turns it off.
 """
 
 from __future__ import annotations
