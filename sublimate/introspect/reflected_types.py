@@ -25,11 +25,10 @@ import ast
 import dataclasses
 import functools
 import importlib
+import sys
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy.dialects import mysql, postgresql
-from sqlalchemy.dialects.postgresql.ranges import AbstractMultiRange
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import sqltypes
 from sqlalchemy.types import TypeEngine
@@ -48,43 +47,69 @@ _DECIMAL: Import = ("decimal", "")
 # Keyword arguments a type's repr shows that only restate a default.
 _NOISE_KWARGS = frozenset({"astext_type", "text_type"})
 
-_RANGE_ITEMS: dict[type, tuple[str, tuple[Import, ...]]] = {
-    postgresql.INT4RANGE: ("int", ()),
-    postgresql.INT8RANGE: ("int", ()),
-    postgresql.NUMRANGE: ("decimal.Decimal", (_DECIMAL,)),
-    postgresql.DATERANGE: ("datetime.date", (_DATETIME,)),
-    postgresql.TSRANGE: ("datetime.datetime", (_DATETIME,)),
-    postgresql.TSTZRANGE: ("datetime.datetime", (_DATETIME,)),
-    postgresql.INT4MULTIRANGE: ("int", ()),
-    postgresql.INT8MULTIRANGE: ("int", ()),
-    postgresql.NUMMULTIRANGE: ("decimal.Decimal", (_DECIMAL,)),
-    postgresql.DATEMULTIRANGE: ("datetime.date", (_DATETIME,)),
-    postgresql.TSMULTIRANGE: ("datetime.datetime", (_DATETIME,)),
-    postgresql.TSTZMULTIRANGE: ("datetime.datetime", (_DATETIME,)),
-}
 
-# Dialect types `column_type` does not know: (python type, its imports, filter kind, orderable).
-# INET/CIDR are `Any`: psycopg and asyncpg return `ipaddress` objects (interfaces or addresses,
-# depending on the value), `native_inet_types=False` returns strings.
-_SPECIAL: dict[type, tuple[str, tuple[Import, ...], FilterKind, bool]] = {
-    postgresql.INET: ("Any", (_ANY,), FilterKind.NONE, False),
-    postgresql.CIDR: ("Any", (_ANY,), FilterKind.NONE, False),
-    postgresql.MACADDR: ("str", (), FilterKind.EQUALITY, True),
-    postgresql.MACADDR8: ("str", (), FilterKind.EQUALITY, True),
-    postgresql.MONEY: ("str", (), FilterKind.NONE, False),
-    postgresql.TSVECTOR: ("str", (), FilterKind.NONE, False),
-    postgresql.TSQUERY: ("str", (), FilterKind.NONE, False),
-    postgresql.BIT: ("str", (), FilterKind.EQUALITY, True),
-    postgresql.OID: ("int", (), FilterKind.RANGE, True),
-    postgresql.REGCLASS: ("str", (), FilterKind.NONE, False),
-    postgresql.REGCONFIG: ("str", (), FilterKind.NONE, False),
-    postgresql.HSTORE: ("dict[str, str | None]", (), FilterKind.NONE, False),
-    mysql.SET: ("set[str]", (), FilterKind.NONE, False),
-    # SQLAlchemy 2.1 warns (SADeprecationWarning) on the operators of MONEY, HSTORE, YEAR and
-    # MySQL's BIT: they are neither filtered nor sorted on.
-    mysql.YEAR: ("int", (), FilterKind.NONE, False),
-    mysql.BIT: ("int", (), FilterKind.NONE, False),
-}
+def _loaded(dialect: str) -> Any:
+    """A dialect module if something already imported it, else None. A type can only be an
+    instance of a dialect's class once that dialect is imported, so the others need not be:
+    importing PostgreSQL's and MySQL's types costs 0.04 s of a regeneration from SQLite."""
+    return sys.modules.get(f"sqlalchemy.dialects.{dialect}")
+
+
+@functools.cache
+def _postgresql_types() -> tuple[
+    dict[type, tuple[str, tuple[Import, ...]]],
+    dict[type, tuple[str, tuple[Import, ...], FilterKind, bool]],
+]:
+    """(range type -> item type, special type -> typing) of PostgreSQL, once it is imported."""
+    from sqlalchemy.dialects import postgresql
+
+    ranges: dict[type, tuple[str, tuple[Import, ...]]] = {
+        postgresql.INT4RANGE: ("int", ()),
+        postgresql.INT8RANGE: ("int", ()),
+        postgresql.NUMRANGE: ("decimal.Decimal", (_DECIMAL,)),
+        postgresql.DATERANGE: ("datetime.date", (_DATETIME,)),
+        postgresql.TSRANGE: ("datetime.datetime", (_DATETIME,)),
+        postgresql.TSTZRANGE: ("datetime.datetime", (_DATETIME,)),
+        postgresql.INT4MULTIRANGE: ("int", ()),
+        postgresql.INT8MULTIRANGE: ("int", ()),
+        postgresql.NUMMULTIRANGE: ("decimal.Decimal", (_DECIMAL,)),
+        postgresql.DATEMULTIRANGE: ("datetime.date", (_DATETIME,)),
+        postgresql.TSMULTIRANGE: ("datetime.datetime", (_DATETIME,)),
+        postgresql.TSTZMULTIRANGE: ("datetime.datetime", (_DATETIME,)),
+    }
+    special: dict[type, tuple[str, tuple[Import, ...], FilterKind, bool]] = {
+        # INET/CIDR are `Any`: psycopg and asyncpg return `ipaddress` objects (interfaces or
+        # addresses, depending on the value), `native_inet_types=False` returns strings.
+        postgresql.INET: ("Any", (_ANY,), FilterKind.NONE, False),
+        postgresql.CIDR: ("Any", (_ANY,), FilterKind.NONE, False),
+        postgresql.MACADDR: ("str", (), FilterKind.EQUALITY, True),
+        postgresql.MACADDR8: ("str", (), FilterKind.EQUALITY, True),
+        # SQLAlchemy 2.1 warns (SADeprecationWarning) on the operators of MONEY and HSTORE:
+        # they are neither filtered nor sorted on.
+        postgresql.MONEY: ("str", (), FilterKind.NONE, False),
+        postgresql.TSVECTOR: ("str", (), FilterKind.NONE, False),
+        postgresql.TSQUERY: ("str", (), FilterKind.NONE, False),
+        postgresql.BIT: ("str", (), FilterKind.EQUALITY, True),
+        postgresql.OID: ("int", (), FilterKind.RANGE, True),
+        postgresql.REGCLASS: ("str", (), FilterKind.NONE, False),
+        postgresql.REGCONFIG: ("str", (), FilterKind.NONE, False),
+        postgresql.HSTORE: ("dict[str, str | None]", (), FilterKind.NONE, False),
+    }
+    return ranges, special
+
+
+@functools.cache
+def _mysql_types() -> dict[type, tuple[str, tuple[Import, ...], FilterKind, bool]]:
+    """Special MySQL types -> typing, once the MySQL dialect is imported."""
+    from sqlalchemy.dialects import mysql
+
+    return {
+        mysql.SET: ("set[str]", (), FilterKind.NONE, False),
+        # SQLAlchemy 2.1 warns (SADeprecationWarning) on the operators of YEAR and MySQL's
+        # BIT: they are neither filtered nor sorted on.
+        mysql.YEAR: ("int", (), FilterKind.NONE, False),
+        mysql.BIT: ("int", (), FilterKind.NONE, False),
+    }
 
 
 def reflected_column_type(
@@ -101,7 +126,8 @@ def reflected_column_type(
     `Literal`, exactly {0, 1} on an integer column makes a boolean. `reported_name` is the type
     name the database gave for a type SQLAlchemy did not recognise (for the warning).
     """
-    if isinstance(sa_type, postgresql.DOMAIN):
+    postgresql = _loaded("postgresql")
+    if postgresql is not None and isinstance(sa_type, postgresql.DOMAIN):
         sa_type = sa_type.data_type
     if _is_boolean_flag(sa_type, check_values):
         return column_type(sqltypes.Boolean(), where=where)
@@ -136,7 +162,8 @@ def reflected_column_type(
 
 
 def _is_boolean_flag(sa_type: TypeEngine[Any], check_values: tuple[str | int, ...] | None) -> bool:
-    if isinstance(sa_type, mysql.TINYINT) and sa_type.display_width == 1:
+    mysql = _loaded("mysql")
+    if mysql is not None and isinstance(sa_type, mysql.TINYINT) and sa_type.display_width == 1:
         return True  # MySQL's BOOL is TINYINT(1)
     return (
         isinstance(sa_type, sqltypes.Integer)
@@ -148,14 +175,21 @@ def _is_boolean_flag(sa_type: TypeEngine[Any], check_values: tuple[str | int, ..
 
 def _special(sa_type: TypeEngine[Any], where: str) -> ColumnType | None:
     cls = type(sa_type)
-    if cls in _RANGE_ITEMS:
-        item, imports = _RANGE_ITEMS[cls]
-        multi = isinstance(sa_type, AbstractMultiRange)
-        python = f"list[Range[{item}]]" if multi else f"Range[{item}]"
-        return _typed(sa_type, python, (_RANGE, *imports), FilterKind.NONE, orderable=False)
+    special: dict[type, tuple[str, tuple[Import, ...], FilterKind, bool]] = {}
+    if _loaded("postgresql") is not None:
+        ranges, special = _postgresql_types()
+        if cls in ranges:
+            from sqlalchemy.dialects.postgresql.ranges import AbstractMultiRange
+
+            item, imports = ranges[cls]
+            multi = isinstance(sa_type, AbstractMultiRange)
+            python = f"list[Range[{item}]]" if multi else f"Range[{item}]"
+            return _typed(sa_type, python, (_RANGE, *imports), FilterKind.NONE, orderable=False)
+    if _loaded("mysql") is not None:
+        special = {**special, **_mysql_types()}
     for klass in cls.__mro__:
-        if klass in _SPECIAL:
-            python, imports, filter_kind, orderable = _SPECIAL[klass]
+        if klass in special:
+            python, imports, filter_kind, orderable = special[klass]
             return _typed(sa_type, python, imports, filter_kind, orderable=orderable)
     return None
 
