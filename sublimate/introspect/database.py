@@ -18,6 +18,7 @@ Choices (README, "Generating from a live database"):
   (`EntityKind.ASSOCIATION`): both ends get a many-to-many relationship through it; with more
   columns it is an ordinary entity (an association object) with a relationship to each end;
 - PostgreSQL partitions are left out (the partitioned parent is generated);
+- a SQLite view that cannot be read (its table was dropped under it) is left out, with a warning;
 - a foreign key to a table that is not generated (excluded, or in a schema not read) is kept in
   the IR but not in the model, with a warning;
 - SERIAL's `nextval(...)` default is not a server default (a SERIAL is recreated from
@@ -347,6 +348,8 @@ def _read(
     diagnostics: list[Diagnostic],
 ) -> list[RawTable]:
     """The tables and views `names` of `schema`, one bulk Inspector call per kind of object."""
+    if connection.dialect.name == "sqlite":
+        names = _readable(inspector, schema, names, view_names, diagnostics)
     if not names:
         return []
     only_tables = [n for n in names if n not in view_names]
@@ -397,6 +400,33 @@ def _read(
             )
         )
     return result
+
+
+def _readable(
+    inspector: Inspector,
+    schema: str | None,
+    names: list[str],
+    view_names: set[str],
+    diagnostics: list[Diagnostic],
+) -> list[str]:
+    """`names` without the SQLite views that cannot be read, each left out with a warning.
+
+    SQLite lets a table be dropped or renamed under a view; reading that view's columns then
+    fails with "no such table", which names the table but not the view. Other databases refuse
+    to leave a view dangling.
+    """
+    broken: set[str] = set()
+    for name in names:
+        if name not in view_names:
+            continue
+        try:
+            inspector.get_columns(name, schema)
+        except sa_exc.OperationalError as error:
+            broken.add(name)
+            where = f"{schema}.{name}" if schema else name
+            message = f"view cannot be read ({_driver_message(error)}): left out"
+            diagnostics.append(Diagnostic(where=where, message=message))
+    return [n for n in names if n not in broken]
 
 
 def _multi(

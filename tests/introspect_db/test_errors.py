@@ -155,3 +155,26 @@ def test_inspect_prints_the_ir_and_warns_on_stderr(project: Path, tmp_path: Path
     assert "warning: loose: no primary key" in result.stderr
     assert "warning: t.x: SQL type (none declared) is not understood" in result.stderr
     assert files(project) == before
+
+
+def test_a_view_over_a_dropped_table_is_left_out_with_a_warning(
+    project: Path, tmp_path: Path
+) -> None:
+    # SQLite keeps a view whose table was dropped; reading it fails with "no such table: b",
+    # which does not say which object is broken. The view is left out and named; the rest is
+    # generated.
+    url = _sqlite(
+        tmp_path / "dangling.db",
+        "CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT)",
+        "CREATE TABLE b (id INTEGER PRIMARY KEY)",
+        "CREATE VIEW stale_view AS SELECT * FROM b",
+        "DROP TABLE b",
+    )
+    for _ in range(2):  # the second run goes through the reflection cache: still warned
+        result = run("generate", "--url", url, project=project)
+        assert result.code == 0, result.stderr
+        assert "stale_view: view cannot be read (no such table: main.b): left out" in (
+            result.stderr
+        )
+    assert (project / "app" / "db" / "models" / "a.py").is_file()
+    assert not list((project / "app" / "db").rglob("stale_view.py"))
