@@ -128,6 +128,16 @@ def _build_from_models(spec: str) -> Schema:
 
 
 def _run(debug: bool, action: object) -> None:
+    """Run a generator command (generate, check, diff, init, inspect): expected failures become
+    one line and an exit code.
+
+    The cyclic garbage collector is off for these: what they build lives until the exit anyway,
+    and its full passes over SQLAlchemy's object graph (the user's mapped classes) were a quarter
+    of a second of a one-column regeneration, with the same peak memory without them. black's
+    worker processes turn it back on (their parse trees are cyclic garbage); the `db` commands,
+    which may hold a database's rows, keep it.
+    """
+    gc.disable()
     try:
         assert callable(action)
         action()
@@ -462,13 +472,7 @@ def main() -> None:
     Freeing every object of a run at exit (the user's 300 mapped classes, the IR, the rendered
     text) took a third of a second, a third of a regeneration; like mypy, exit at once instead,
     once the output is flushed. Everything the run wrote is already in place by then.
-
-    For the same reason the cyclic garbage collector is off: what a run builds lives until the
-    exit anyway, and its full passes over SQLAlchemy's object graph (the user's mapped classes)
-    were a quarter of a second of a one-column regeneration, with the same peak memory without
-    them. black's worker processes turn it back on: their parse trees are cyclic garbage.
     """
-    gc.disable()
     code: int | str | None = 0
     try:
         app()
