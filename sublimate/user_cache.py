@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import pickle
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -37,3 +38,19 @@ def source_hash() -> str:
     for source in sorted(_PACKAGE.rglob("*.py")):
         own.update(source.read_bytes())
     return own.hexdigest()
+
+
+def write_entry(path: Path, *objects: object, kept: int) -> None:
+    """Pickle `objects` one after another into `path`, atomically (a temporary file, then
+    os.replace), and keep only the `kept` newest entries of its directory. A cache that cannot
+    be written is not used: any failure, pickling included, leaves no file behind."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        protocol = pickle.HIGHEST_PROTOCOL
+        tmp.write_bytes(b"".join(pickle.dumps(item, protocol) for item in objects))
+        os.replace(tmp, path)
+        entries = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
+        for old in entries[:-kept]:
+            old.unlink(missing_ok=True)
+    except Exception:
+        tmp.unlink(missing_ok=True)

@@ -23,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 
 from ..ir import Schema
-from ..user_cache import source_hash, user_cache_dir
+from ..user_cache import source_hash, user_cache_dir, write_entry
 
 _FORMAT = 2
 
@@ -51,7 +51,7 @@ def cached_schema(spec: str, build: Callable[[str], Schema], *, use: bool = True
     before = set(sys.modules)
     schema = build(spec)
     if not already:
-        _store(path, _Header(key, _files(set(sys.modules) - before)), schema)
+        write_entry(path, _Header(key, _files(set(sys.modules) - before)), schema, kept=_KEPT)
     return schema
 
 
@@ -106,16 +106,3 @@ def _load(path: Path, key: str) -> Schema | None:
 
 
 _KEPT = 64  # entries (a project and spec each, ~0.5 MB for 300 models); the oldest go first
-
-
-def _store(path: Path, header: _Header, schema: Schema) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        protocol = pickle.HIGHEST_PROTOCOL
-        tmp.write_bytes(pickle.dumps(header, protocol) + pickle.dumps(schema, protocol))
-        os.replace(tmp, path)
-        entries = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
-        for old in entries[:-_KEPT]:
-            old.unlink(missing_ok=True)
-    except Exception:  # a cache that cannot be written is not used (pickling errors included)
-        tmp.unlink(missing_ok=True)

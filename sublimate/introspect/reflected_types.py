@@ -185,12 +185,11 @@ def _special(sa_type: TypeEngine[Any], where: str) -> ColumnType | None:
             multi = isinstance(sa_type, AbstractMultiRange)
             python = f"list[Range[{item}]]" if multi else f"Range[{item}]"
             return _typed(sa_type, python, (_RANGE, *imports), FilterKind.NONE, orderable=False)
-    if _loaded("mysql") is not None:
-        special = {**special, **_mysql_types()}
-    for klass in cls.__mro__:
-        if klass in special:
-            python, imports, filter_kind, orderable = special[klass]
-            return _typed(sa_type, python, imports, filter_kind, orderable=orderable)
+    for table in (special, _mysql_types() if _loaded("mysql") is not None else {}):
+        for klass in cls.__mro__:
+            if klass in table:
+                python, imports, filter_kind, orderable = table[klass]
+                return _typed(sa_type, python, imports, filter_kind, orderable=orderable)
     return None
 
 

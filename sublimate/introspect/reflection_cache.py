@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..user_cache import source_hash, user_cache_dir
+from ..user_cache import source_hash, user_cache_dir, write_entry
 
 if TYPE_CHECKING:
     from .database import RawTable
@@ -121,7 +121,7 @@ class ReflectionCache:
             depends = tuple((t, own.get(t, "")) for t in sorted(targets))
             signature = self._signature(table.name, table.is_view)
             entries[table.name] = _Entry(signature, depends, table)
-        _store(self._path, self._key, entries)
+        write_entry(self._path, (self._key, entries), kept=_KEPT)
 
     def _signature(self, name: str, is_view: bool) -> str:
         own = self._signatures.own.get(self._signatures.fold(name), "")
@@ -161,15 +161,3 @@ def _load(path: Path, key: str) -> dict[str, _Entry]:
     if stored_key != key or not isinstance(entries, dict):
         return {}
     return {n: e for n, e in entries.items() if isinstance(e, _Entry)}
-
-
-def _store(path: Path, key: str, entries: dict[str, _Entry]) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(pickle.dumps((key, entries), pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, path)
-        kept = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
-        for old in kept[:-_KEPT]:
-            old.unlink(missing_ok=True)
-    except Exception:  # a cache that cannot be written is not used (pickling errors included)
-        tmp.unlink(missing_ok=True)
