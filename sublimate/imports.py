@@ -14,8 +14,10 @@ import sys
 import tokenize
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .ir import Import
+from .ruff_order import member_key, module_key
 
 _STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
 
@@ -185,15 +187,6 @@ def _section(binding: Binding, first_party: frozenset[str]) -> int:
     return 2
 
 
-def _member_key(name: str) -> tuple[int, str]:
-    """isort's order-by-type: CONSTANTS, then Classes, then functions and variables."""
-    if name.isupper() and len(name) > 1:
-        return (0, name)
-    if name[:1].isupper():
-        return (1, name)
-    return (2, name)
-
-
 def block(bindings: Iterable[Binding], used: set[str], first_party: frozenset[str]) -> list[str]:
     """The import lines for the used bindings, in sections separated by empty strings."""
     kept = [b for b in bindings if b.bound in used]
@@ -203,7 +196,7 @@ def block(bindings: Iterable[Binding], used: set[str], first_party: frozenset[st
     lines: list[str] = []
     for number in sorted(sections):
         group = sections[number]
-        straight = sorted((b for b in group if not b.name), key=lambda b: b.module.lower())
+        straight = sorted((b for b in group if not b.name), key=lambda b: module_key(b.module))
         from_modules: dict[str, list[Binding]] = {}
         for binding in group:
             if binding.name:
@@ -227,11 +220,11 @@ def block(bindings: Iterable[Binding], used: set[str], first_party: frozenset[st
     return lines
 
 
-def _by_member(binding: Binding) -> tuple[int, str]:
-    return _member_key(binding.name)
+def _by_member(binding: Binding) -> Any:
+    return member_key(binding.name)  # isort's order-by-type (sublimate.ruff_order)
 
 
-def _module_key(module: str) -> tuple[int, str]:
+def _module_key(module: str) -> Any:
     # Relative imports: isort puts the farthest parent first (`..` before `.`).
     dots = len(module) - len(module.lstrip("."))
-    return (-dots, module.lstrip(".").lower())
+    return (-dots, module_key(module.lstrip(".")))

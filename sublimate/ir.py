@@ -82,6 +82,17 @@ class Column:
     # The model types the attribute as optional although the column is NOT NULL (SQLModel's
     # `id: int | None = Field(default=None, primary_key=True)`): None until the row is flushed.
     declared_optional: bool = False
+    # (smallest, largest) value of an integer SQL type, when the column is typed `int` from it:
+    # the bounds of its DTO fields, filters, cursors and path parameters.
+    int_range: tuple[int, int] | None = None
+    # The sequence a `nextval(...)` default draws from (PostgreSQL), when the model must create
+    # it (`sa.Sequence(name, schema=...)`): not for a plain SERIAL key, which `autoincrement`
+    # recreates. None: no sequence of its own.
+    sequence: str | None = None
+    sequence_schema: str | None = None
+    # The regex a `str` column's values must match beyond "no NUL" (a UUID read as text:
+    # bounds.UUID_TEXT): in its DTO fields' and filters' types, and its key path parameters.
+    pattern: str | None = None
 
 
 @_frozen
@@ -93,6 +104,10 @@ class UniqueKey:
     columns: tuple[str, ...]  # attrs
     sql_columns: tuple[str, ...]
     is_primary: bool
+    # A PostgreSQL constraint's options, as a live database reports them: INCLUDE columns
+    # (sql names) and UNIQUE NULLS NOT DISTINCT.
+    include: tuple[str, ...] = ()
+    nulls_not_distinct: bool = False
 
 
 @_frozen
@@ -126,6 +141,21 @@ class Index:
     columns: tuple[str, ...]  # sql column names; empty for expression indexes
     expressions: tuple[str, ...]  # SQL text of expression elements
     unique: bool
+    # How the index is built, as a live database reports it (the models front end leaves the
+    # defaults). `dialect` names whose options these are ("postgresql", "mysql", "sqlite"; ""
+    # when there are none). Keys of `opclasses` and `sorting` are an element of `columns` or
+    # `expressions`; every text is the database's, printed only as a literal.
+    dialect: str = ""
+    method: str | None = None  # PostgreSQL USING: "gin", "gist", "brin", "hash", ...
+    prefix: str | None = None  # MySQL "FULLTEXT" or "SPATIAL"
+    parser: str | None = None  # MySQL FULLTEXT ... WITH PARSER
+    where: str | None = None  # a partial index's condition (PostgreSQL, SQLite)
+    include: tuple[str, ...] = ()  # PostgreSQL INCLUDE (non-key columns)
+    opclasses: tuple[tuple[str, str], ...] = ()  # (element, operator class), PostgreSQL
+    lengths: tuple[tuple[str, int], ...] = ()  # (column, key prefix length), MySQL
+    sorting: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (element, ("desc", "nulls_last"))
+    nulls_not_distinct: bool = False  # PostgreSQL 15+ UNIQUE ... NULLS NOT DISTINCT
+    storage: tuple[tuple[str, str], ...] = ()  # PostgreSQL WITH (fillfactor = 70)
 
 
 @_frozen
@@ -179,6 +209,9 @@ class Entity:
     # A function that types a model attribute as a column expression, for models whose class
     # attributes are typed as plain values (SQLModel: `col(Hero.id)`); None when they are not.
     column_ref: Import | None = None
+    # Dialect options of the table the model must carry to be created the same (live database):
+    # ("mysql_charset", "utf8mb3"), ("postgresql_partition_by", "RANGE (taken)"), ...
+    table_options: tuple[tuple[str, str], ...] = ()
 
     def column(self, attr: str) -> Column:
         for column in self.columns:

@@ -32,7 +32,9 @@ import jinja2
 
 from . import naming
 from .imports import Binding, bind, block, reads
+from .index_views import index_line
 from .ir import Column, Entity, EntityKind, ForeignKey, Import, Relation, RelationKind, Schema
+from .ruff_order import all_key
 
 __all__ = [
     "ModelView",
@@ -135,6 +137,7 @@ def model_view(entity: Entity, schema: Schema) -> ModelView:
         options.append(f'"schema": {naming.literal(entity.schema)}')
     if entity.comment and not is_view:
         options.append(f'"comment": {naming.literal(entity.comment)}')
+    options.extend(f"{naming.literal(k)}: {naming.literal(v)}" for k, v in entity.table_options)
     if is_view:
         options.append('"info": {"is_view": True}')
     if options:
@@ -207,6 +210,8 @@ def _column_line(
         args.append(f"sa.Computed({naming.literal(column.computed)}{persisted})")
     if column.identity is not None:
         args.append("sa.Identity(always=True)" if column.identity == "always" else "sa.Identity()")
+    if column.sequence is not None:
+        args.append(_sequence(column.sequence, column.sequence_schema))
     if column.primary_key and pk_in_order:
         args.append("primary_key=True")
     if (
@@ -224,6 +229,13 @@ def _column_line(
     return Line(attr=column.attr, annotation=annotation, arguments=", ".join(args))
 
 
+def _sequence(name: str, schema: str | None) -> str:
+    """`sa.Sequence(...)`: create_all and Alembic create it before the table whose default
+    calls it (the `server_default` text stays, so the column's DDL is unchanged)."""
+    in_schema = f", schema={naming.literal(schema)}" if schema is not None else ""
+    return f"sa.Sequence({naming.literal(name)}{in_schema})"
+
+
 def _unique_constraints(entity: Entity) -> list[str]:
     index_names = {index.name for index in entity.indexes if index.unique and index.name}
     items = []
@@ -232,27 +244,18 @@ def _unique_constraints(entity: Entity) -> list[str]:
             continue
         columns = ", ".join(naming.literal(c) for c in key.sql_columns)
         name = f", name={naming.literal(key.constraint_name)}" if key.constraint_name else ""
+        if key.include:
+            name += f", postgresql_include={naming.literal(key.include)}"
+        if key.nulls_not_distinct:
+            name += ", postgresql_nulls_not_distinct=True"
         items.append(f"sa.UniqueConstraint({columns}{name})")
     return items
 
 
 def _indexes(entity: Entity) -> list[str]:
     by_sql = {c.sql_name for c in entity.columns}
-    items = []
-    for index in entity.indexes:
-        elements = [naming.literal(c) for c in index.columns]
-        for expression in index.expressions:
-            bare = expression.strip()
-            unquoted = bare[1:-1].replace('""', '"') if bare.startswith('"') else bare
-            if unquoted in by_sql:
-                elements.append(naming.literal(unquoted))
-            else:
-                elements.append(f"sa.text({naming.literal(expression)})")
-        if not elements:
-            continue
-        unique = ", unique=True" if index.unique else ""
-        items.append(f"sa.Index({naming.literal(index.name)}, {', '.join(elements)}{unique})")
-    return items
+    lines = (index_line(index, by_sql) for index in entity.indexes)
+    return [line for line in lines if line is not None]
 
 
 def _fk_paths(one: Entity, other: Entity) -> int:
@@ -398,5 +401,5 @@ def render_models_file(template: jinja2.Template, schema: Schema) -> str:
     return template.render(
         source=naming.comment_text(schema.source),
         exports=exports,
-        all_names=sorted(names),
+        all_names=sorted(names, key=all_key),  # ruff's RUF022 order
     )

@@ -25,12 +25,14 @@ from typing import Any
 import jinja2
 
 from . import __version__, model_views, naming, views
+from .bounds import NO_NUL, int_bounds
 from .cache import FormatterError, RenderCache, render_hash, ruff_binary
 from .imports import Binding, bind, block, reads
-from .ir import Entity, Import, Schema
+from .ir import Column, Entity, Import, Schema
 from .manifest import body_hash
+from .ruff_order import all_key, member_key, module_key
 from .settings import Settings
-from .user_cache import user_cache_dir
+from .user_cache import owned_file, user_cache_dir
 
 RUNTIME = "sublimate_runtime"
 RUNTIME_API_VERSION = 1  # the sublimate_runtime API generated code is written against
@@ -86,6 +88,7 @@ _SERVICE_IMPORTS: tuple[Import, ...] = (
     (RUNTIME, "OffsetPage"),
     (RUNTIME, "async_write_guard"),
     (RUNTIME, "set_fields"),
+    (RUNTIME, "validated"),
     (RUNTIME, "write_guard"),
 )
 _DTO_IMPORTS: tuple[Import, ...] = (
@@ -97,6 +100,7 @@ _DTO_IMPORTS: tuple[Import, ...] = (
     (RUNTIME, "UNSET"),
     (RUNTIME, "UnsetType"),
     (RUNTIME, "check_decimal"),
+    (RUNTIME, "check_decimal_filter"),
     *((RUNTIME, name) for name in views.FILTER_NAMES),
 )
 _MODULE_BOUND = frozenset(
@@ -221,6 +225,7 @@ _LITESTAR_IMPORTS: tuple[Import, ...] = (
     ("litestar.params", "FromQuery"),
     ("litestar.params", "JSONBody"),
     ("litestar.params", "Parameter"),
+    ("litestar.params", "PathParameter"),
     ("sqlalchemy.ext.asyncio", "AsyncSession"),
     (RUNTIME, "InvalidCursorError"),
     (RUNTIME, "KeysetPage"),
@@ -231,7 +236,7 @@ _LITESTAR_IMPORTS: tuple[Import, ...] = (
 # Names a controller module binds, or its handlers take: a key path parameter takes none of them.
 _CONTROLLER_TAKEN = frozenset(
     {name or module for module, name in _LITESTAR_IMPORTS}
-    | {"self", "db_session", "data", "item_id", "MAX_LIMIT", "parse_where"}
+    | {"self", "db_session", "data", "item_id", "MAX_LIMIT", "MAX_OFFSET", "parse_where"}
     | {"request", "state", "headers", "cookies", "query", "scope", "socket", "body"}  # Litestar's
 )
 
@@ -254,6 +259,22 @@ def _controller_key(entity: Entity, view: views.EntityView) -> tuple[tuple[str, 
     )
 
 
+def _path_parameter(name: str, python_type: str, column: Column) -> str:
+    """A key path parameter, bounded as the column's DTO fields are (Litestar validates path
+    parameters with `PathParameter` constraints, not msgspec's `Meta`): a value the column cannot
+    hold is a 400 naming the parameter, not a database error."""
+    bounds: list[str] = []
+    if python_type == "int" and column.int_range is not None:
+        bounds = int_bounds(column.int_range)
+    elif python_type == "str":
+        if column.max_length is not None:
+            bounds.append(f"max_length={column.max_length}")
+        bounds.append(f"pattern={naming.literal(column.pattern or NO_NUL)}")
+    if not bounds:
+        return f"{name}: FromPath[{python_type}]"
+    return f"{name}: Annotated[{python_type}, PathParameter({', '.join(bounds)})]"
+
+
 def _controller_routes(entity: Entity, keyed: bool) -> str:
     """The routes a controller has, for its docstring: "list, get, create, ..."."""
     writable = entity.writable
@@ -273,11 +294,25 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
 
     Compiling the templates cost 0.2 s of every run, more than a regeneration renders; the
     cache is an optimisation only, so a directory that cannot be written is simply not used.
+
+    A compiled template is marshal'ed Python code, which runs: it is loaded only from the user's
+    private cache directory (user_cache_dir: theirs, 0700) and only from a regular file (not a
+    link) they own that nobody else may write; anything else is compiled afresh.
     """
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        filename = self._get_cache_filename(bucket)
+        try:
+            descriptor = os.open(filename, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return
+        with open(descriptor, "rb") as handle:
+            if owned_file(handle.fileno()):
+                bucket.load_bytecode(handle)
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         with contextlib.suppress(OSError):
-            super().dump_bytecode(bucket)
+            super().dump_bytecode(bucket)  # a NamedTemporaryFile (0600), then os.replace
 
 
 def _compiled_templates() -> jinja2.BytecodeCache | None:
@@ -463,7 +498,10 @@ def _render_entity(
         extra = {
             "routes": _controller_routes(entity, bool(path_key)),
             "item_path": naming.literal("/" + "/".join(f"{{{n}:{t}}}" for n, t, _ in path_key)),
-            "key_params": ", ".join(f"{n}: FromPath[{t}]" for n, _, t in path_key),
+            "key_params": ", ".join(
+                _path_parameter(n, t, c)
+                for (n, _, t), c in zip(path_key, entity.pk_columns, strict=False)
+            ),
             "key_args": ", ".join(n for n, _, _ in path_key),
             "route": naming.literal("/" + naming.plural(module).replace("_", "-")),
         }
@@ -540,19 +578,22 @@ def _render_schema(
             groups = (
                 (
                     "dtos",
-                    [n.create, n.update, n.read, n.filter, n.order]
+                    # a read-only entity (a view, a key-less table) has no Create/Update
+                    ([n.create, n.update] if entity.writable else [])
+                    + [n.read, n.filter, n.order]
                     + ([n.key] if entity.unique_keys else []),
                 ),
                 # The user module's subclasses, in place of the generated classes.
                 ("custom", [n.repository, n.async_repository, n.service, n.async_service]),
             )
             for package, names in groups:
-                exports.append(Export(package=package, module=n.module, names=tuple(sorted(names))))
+                members = tuple(sorted(names, key=member_key))  # ruff's isort order
+                exports.append(Export(package=package, module=n.module, names=members))
                 all_names.extend(names)
-        exports.sort(key=lambda x: (x.package, x.module))
+        exports.sort(key=lambda x: module_key(f"{x.package}.{x.module}"))
         return template.render(
             exports=exports,
-            all_names=sorted(all_names),
+            all_names=sorted(all_names, key=all_key),  # ruff's RUF022 order
             runtime_api=RUNTIME_API_VERSION,
             source=naming.comment_text(schema.source, limit=80),
         )
@@ -562,7 +603,11 @@ def _render_schema(
         return template.render(package=settings.package)
     if output.template == "litestar/app.py.jinja":
         controllers = [(e.names.module, f"{e.name}Controller") for e in schema.entities]
-        return template.render(controllers=controllers, package=naming.literal(settings.package))
+        return template.render(
+            controllers=controllers,
+            package=naming.literal(settings.package),
+            cached=any(e.cached for e in schema.entities),
+        )
     if output.template == "migrations/env.py.jinja":
         module, name = schema.metadata_import
         return template.render(

@@ -17,12 +17,16 @@ Choices (README, "Generating from a live database"):
 - a table made only of two foreign keys to two different tables is an association table
   (`EntityKind.ASSOCIATION`): both ends get a many-to-many relationship through it; with more
   columns it is an ordinary entity (an association object) with a relationship to each end;
-- PostgreSQL partitions are left out (the partitioned parent is generated);
+- PostgreSQL partitions are left out (the partitioned parent is generated, with its
+  `postgresql_partition_by`); table options, INHERITS and rules: see `table_options`;
 - a SQLite view that cannot be read (its table was dropped under it) is left out, with a warning;
+- indexes keep their method, options and order, and SQLite's inline UNIQUE columns are unique
+  keys (see `indexes`); a SQLite expression default gets back its parentheses (`sqlite_sql`);
 - a foreign key to a table that is not generated (excluded, or in a schema not read) is kept in
   the IR but not in the model, with a warning;
-- SERIAL's `nextval(...)` default is not a server default (a SERIAL is recreated from
-  `autoincrement`), as in hand-written models.
+- a plain SERIAL key's `nextval(...)` default is not a server default (a SERIAL is recreated
+  from `autoincrement`), as in hand-written models; any other `nextval(...)` default keeps its
+  text and gets `sa.Sequence` (see `sequences`).
 Failures to read at all (bad URL, driver missing, server down, bad credentials, unknown schema,
 nothing to generate) raise `IntrospectError` with one line that says what to do.
 """
@@ -44,10 +48,21 @@ from sqlalchemy.engine import Connection, Dialect, Engine, Inspector
 from sqlalchemy.engine.reflection import ObjectKind
 from sqlalchemy.pool import NullPool
 
-from sublimate import naming
+from sublimate import naming, redact
 from sublimate.introspect import IntrospectError
+from sublimate.introspect.indexes import (
+    carries_options,
+    index_from_reflected,
+    index_warnings,
+    read_indexes,
+    unique_key_options,
+)
+from sublimate.introspect.pg_domains import restore_domain_types
 from sublimate.introspect.reflected_types import reflected_column_type
 from sublimate.introspect.reflection_cache import ReflectionCache
+from sublimate.introspect.sequences import is_plain_serial
+from sublimate.introspect.sqlite_sql import default_sql
+from sublimate.introspect.table_options import TableExtras, read_extras, table_notes
 from sublimate.ir import (
     Check,
     Column,
@@ -63,6 +78,10 @@ from sublimate.ir import (
 )
 
 __all__ = ["MODEL_RESERVED_ATTRS", "RawTable", "build_schema_from_url", "schema_from_tables"]
+
+# Alembic's version table, as the generated env.py names it (sublimate_runtime.migrations
+# .VERSION_TABLE, not imported: the runtime module needs alembic). Never a model's table.
+VERSION_TABLE = "alembic_version"
 
 # Names a generated model's attributes must not take, besides `naming.RESERVED_ATTRS`: what its
 # class body uses after them (`sa.Integer()`, `Mapped[datetime.datetime]`, `Mapped[int]`), and
@@ -115,6 +134,7 @@ class RawTable:
     checks: list[dict[str, Any]] = field(default_factory=list)
     comment: str | None = None
     unknown_types: dict[str, str] = field(default_factory=dict)  # column -> reported type name
+    extras: TableExtras = field(default_factory=TableExtras)  # options, sequences, rules, ...
 
     @property
     def qualified(self) -> str:
@@ -140,6 +160,7 @@ def build_schema_from_url(
     `use_cache`: reuse what an earlier run reflected where the DDL is unchanged (SQLite only,
     see `reflection_cache`).
     """
+    redact.remember(url)  # a driver's message may echo the connection string: scrubbed
     engine = _engine(url)
     try:
         with _connected(engine) as connection:
@@ -159,7 +180,8 @@ def build_schema_from_url(
 
 
 def _safe(url: sa.URL) -> str:
-    return url.render_as_string(hide_password=True)
+    """The URL for messages: password and secret query parameters masked (`redact`)."""
+    return redact.mask_url(url)
 
 
 def _source(url: sa.URL) -> str:
@@ -222,6 +244,12 @@ def _connected(engine: Engine) -> Iterator[Connection]:
         raise IntrospectError(
             f"cannot connect to {_safe(engine.url)}: {message} ({_hint(message)})"
         ) from error
+    except TypeError as error:  # pymysql: a URL query parameter it has no argument for
+        message = " ".join(redact.scrub(str(error)).split())[:300]
+        raise IntrospectError(
+            f"cannot connect to {_safe(engine.url)}: the driver refused a URL parameter:"
+            f" {message} ({_hint(message)})"
+        ) from error
     try:
         yield connection
     except sa_exc.SQLAlchemyError as error:
@@ -232,15 +260,19 @@ def _connected(engine: Engine) -> Iterator[Connection]:
 
 
 def _driver_message(error: sa_exc.SQLAlchemyError) -> str:
+    """The driver's own words, on one line, without the secrets of the URL (libpq may echo
+    the connection string)."""
     orig = getattr(error, "orig", None)
     text = str(orig) if orig is not None else str(error)
     if orig is not None and len(orig.args) == 2 and isinstance(orig.args[1], str):
         text = orig.args[1]  # pymysql: (code, message)
-    return " ".join(text.split())[:300]
+    return " ".join(redact.scrub(text).split())[:300]
 
 
 def _hint(message: str) -> str:
     lowered = message.lower()
+    if "invalid connection option" in lowered or "unexpected keyword argument" in lowered:
+        return "check the query parameters of the URL: the driver does not take that one"
     if "password" in lowered or "access denied" in lowered or "role" in lowered:
         return "check the user and password in the URL"
     if "database" in lowered and ("not exist" in lowered or "unknown" in lowered):
@@ -310,6 +342,8 @@ def _reflect_schema(
     if connection.dialect.name == "postgresql":
         view_names |= set(inspector.get_materialized_view_names(schema))
         table_names -= _partitions(connection, schema or default or "")
+    if schema is None or schema == default:
+        table_names.discard(VERSION_TABLE)  # the migrations' bookkeeping, not the app's data
 
     def wanted(name: str) -> bool:
         if tables and not _matches(tables, schema, name):
@@ -360,8 +394,9 @@ def _read(
         )
         pks = _multi(inspector.get_multi_pk_constraint, schema, only_tables)
         fks = _multi(inspector.get_multi_foreign_keys, schema, only_tables)
-        uniques = _multi(inspector.get_multi_unique_constraints, schema, only_tables)
-        indexes = _multi(inspector.get_multi_indexes, schema, names, ObjectKind.ANY)
+        indexes, uniques = read_indexes(
+            connection, inspector, schema, default, names, only_tables, diagnostics
+        )
         checks = _multi(inspector.get_multi_check_constraints, schema, only_tables)
         comments = _multi(inspector.get_multi_table_comment, schema, names, ObjectKind.ANY)
     unknown: dict[str, str] = {}
@@ -380,6 +415,9 @@ def _read(
         for fk in fks_of_table:  # the default schema is None here, as in the table keys
             if fk.get("referred_schema") == default:
                 fk["referred_schema"] = None
+    if connection.dialect.name == "postgresql":  # a domain's base type, whole
+        every = [c for cols in columns.values() for c in cols]
+        restore_domain_types(connection, every, schema or default or "", diagnostics)
     result = []
     for (_, name), cols in sorted(columns.items(), key=lambda item: item[0][1]):
         key = (schema, name)
@@ -399,6 +437,9 @@ def _read(
                 unknown_types={c["name"]: unknown[c["name"]] for c in cols if c["name"] in unknown},
             )
         )
+    extras = read_extras(connection, inspector, schema, default, only_tables)
+    for table in result:
+        table.extras = extras.get(table.name, table.extras)
     return result
 
 
@@ -503,14 +544,12 @@ def schema_from_tables(
                     " see the README for how its model is keyed",
                 )
             )
+        notes.extend(table_notes(each.raw.qualified, each.raw.extras))
+        unique_names = {u.get("name") for u in each.raw.unique_constraints}
         for index in each.raw.indexes:
-            if _partial(index):
+            for message in index_warnings(index, dialect.name, unique_names):
                 notes.append(
-                    Diagnostic(
-                        where=f"{each.raw.qualified}.{index.get('name')}",
-                        message="partial index (with a WHERE condition): left out of the model"
-                        " and of the unique keys",
-                    )
+                    Diagnostic(where=f"{each.raw.qualified}.{index.get('name')}", message=message)
                 )
     for each in built:
         each.foreign_keys = _foreign_keys(each, by_table, notes)
@@ -519,7 +558,7 @@ def schema_from_tables(
     _relations(built, by_table)
     modules = naming.Scope()
     classes = naming.Scope(taken=(b.name for b in built), reserved=MODEL_RESERVED_CLASSES)
-    entities = [_entity(b, modules, classes, package) for b in built]
+    entities = [_entity(b, modules, classes, package, dialect.name) for b in built]
     return Schema(
         source=source,
         metadata_import=(f"{package}.models" if package else "models", "Base"),
@@ -616,9 +655,25 @@ def _columns(built: _Built, dialect: Dialect, notes: list[Diagnostic]) -> tuple[
         identity = column.get("identity")
         computed = column.get("computed")
         default = None if raw.is_view else column.get("default")
+        lost = raw.extras.catalog_defaults.get(column["name"]) if default is None else None
+        if lost is not None and not raw.is_view:
+            notes.append(
+                Diagnostic(
+                    where=where,
+                    message=f"default {lost!r} is not carried by SQLAlchemy's reflection: the"
+                    " model has no default for this column (add it to a migration by hand)",
+                )
+            )
+        if isinstance(default, str) and dialect.name == "sqlite":
+            default = default_sql(default)  # `DEFAULT (1 + 2)` reads `1 + 2`: not valid DDL
         autoincrement = bool(identity) or _autoincrement(raw, column, dialect)
         sequence = isinstance(default, str) and default.lower().startswith("nextval(")
-        if sequence and autoincrement:
+        # The sequence the model must create (`sequences`): none for a plain SERIAL key.
+        ref = raw.extras.sequences.get(column["name"]) if sequence else None
+        serial = ref is not None and is_plain_serial(ref, raw.schema, raw.name, column["name"])
+        if autoincrement and serial:
+            ref = None
+        if sequence and autoincrement and ref is None:
             default = None  # SERIAL: recreated by autoincrement, not a default of its own
         server_generated = autoincrement or bool(computed) or sequence
         result.append(
@@ -648,6 +703,10 @@ def _columns(built: _Built, dialect: Dialect, notes: list[Diagnostic]) -> tuple[
                 ),
                 computed=str(computed["sqltext"]) if computed else None,
                 computed_persisted=computed.get("persisted") if computed else None,
+                int_range=info.int_range,
+                pattern=info.pattern,
+                sequence=ref.name if ref is not None else None,
+                sequence_schema=ref.schema if ref is not None else None,
             )
         )
     return tuple(result)
@@ -817,12 +876,16 @@ def _is_unique(built: _Built, attrs: tuple[str, ...]) -> bool:
     wanted = set(attrs)
     keys = [raw.primary_key] + [u["column_names"] for u in raw.unique_constraints]
     keys += [
-        i["column_names"] for i in raw.indexes if i.get("unique") and None not in i["column_names"]
+        i["column_names"]
+        for i in raw.indexes
+        if i.get("unique") and None not in i["column_names"] and not _partial(i)
     ]
     return any(key and {built.attrs.get(c) for c in key} == wanted for key in keys)
 
 
-def _entity(built: _Built, modules: naming.Scope, classes: naming.Scope, package: str) -> Entity:
+def _entity(
+    built: _Built, modules: naming.Scope, classes: naming.Scope, package: str, dialect: str
+) -> Entity:
     raw = built.raw
     names = naming.entity_names(
         built.name, modules=modules, classes=classes, columns=list(built.attrs.values())
@@ -842,7 +905,7 @@ def _entity(built: _Built, modules: naming.Scope, classes: naming.Scope, package
         unique_keys=_unique_keys(built, primary_key),
         foreign_keys=tuple(built.foreign_keys),
         relations=tuple(sorted(built.relations, key=lambda r: r.attr)),
-        indexes=_indexes(built),
+        indexes=_indexes(built, dialect),
         comment=raw.comment,
         writable=bool(primary_key) and not raw.is_view,
         checks=tuple(
@@ -850,6 +913,7 @@ def _entity(built: _Built, modules: naming.Scope, classes: naming.Scope, package
             for c in sorted(raw.checks, key=lambda c: (c.get("name") or "", str(c["sqltext"])))
             if c.get("sqltext")
         ),
+        table_options=raw.extras.options,
     )
 
 
@@ -862,12 +926,14 @@ def _unique_keys(built: _Built, primary_key: tuple[str, ...]) -> tuple[UniqueKey
     """The primary key, then every other unique column set (constraints, unique indexes)."""
     raw = built.raw
     candidates: list[tuple[bool, int, tuple[str, ...], str | None, tuple[str, ...]]] = []
+    options: dict[tuple[str | None, tuple[str, ...]], dict[str, Any]] = {}
     for constraint in raw.unique_constraints:
         columns = tuple(constraint["column_names"])
         if columns and all(c in built.attrs for c in columns):
             name = constraint.get("name")
             attrs = tuple(built.attrs[c] for c in columns)
             candidates.append((name is None, 0, attrs, name, columns))
+            options[(name, columns)] = unique_key_options(constraint)
     for index in raw.indexes:
         columns = tuple(index.get("column_names") or ())
         if not index.get("unique") or not columns or _partial(index):
@@ -902,30 +968,21 @@ def _unique_keys(built: _Built, primary_key: tuple[str, ...]) -> tuple[UniqueKey
                 columns=attrs,
                 sql_columns=sql,
                 is_primary=False,
+                **options.get((name, sql), {}),
             )
         )
     return tuple(keys)
 
 
-def _indexes(built: _Built) -> tuple[Index, ...]:
-    """Indexes, less those that only back a unique constraint (rendered as the constraint)."""
+def _indexes(built: _Built, dialect: str) -> tuple[Index, ...]:
+    """Indexes, less those that only back a unique constraint (rendered as the constraint),
+    unless they carry what a constraint cannot (MySQL's `UNIQUE KEY (code(20))`)."""
     raw = built.raw
     constraint_names = {u.get("name") for u in raw.unique_constraints if u.get("name")}
     result = []
     for index in raw.indexes:
-        if index.get("duplicates_constraint") or index.get("name") in constraint_names:
+        backs = index.get("duplicates_constraint") or index.get("name") in constraint_names
+        if backs and (dialect == "postgresql" or not carries_options(index, dialect)):
             continue
-        if _partial(index):
-            continue
-        columns = list(index.get("column_names") or ())
-        expressions = list(index.get("expressions") or ())
-        plain = bool(columns) and None not in columns
-        result.append(
-            Index(
-                name=index.get("name"),
-                columns=tuple(columns) if plain else (),
-                expressions=() if plain else tuple(str(e) for e in expressions),
-                unique=bool(index.get("unique")),
-            )
-        )
+        result.append(index_from_reflected(index, dialect))
     return tuple(sorted(result, key=lambda i: (i.name or "", i.columns, i.expressions)))

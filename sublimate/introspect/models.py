@@ -420,6 +420,8 @@ def _column(
         comment=column.comment,
         imports=info.imports,
         declared_optional=not column.nullable and type(None) in typing.get_args(declared),
+        int_range=info.int_range,
+        pattern=info.pattern,
     )
 
 

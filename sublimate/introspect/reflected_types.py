@@ -14,7 +14,10 @@ exist. A model generated from a database must recreate the same DDL, so here:
 - types `column_type` does not know get their Python type here (PostgreSQL ranges, INET, MONEY,
   HSTORE; MySQL SET, YEAR, BIT; `TINYINT(1)` and SQLite `CHECK (x IN (0, 1))` as booleans;
   `CHECK (x IN ('a', 'b'))` as a `Literal`);
-- a PostgreSQL DOMAIN is read as its base type;
+- a PostgreSQL DOMAIN keeps its name: typed in Python as its base type, spelled
+  `sublimate_runtime.Domain(name, <base type>, not_null=..., check=sa.text(...), ...)` (the
+  runtime's `postgresql.DOMAIN` that SQLAlchemy 2.1's operators accept without warnings), so
+  `create_all` (and a migration) creates the domain again and Alembic compares it as itself;
 - an unknown type stays `Any`, spelled `sa.types.NullType()` (imports and type-checks; it cannot
   be created by `create_all`), with a warning naming the type the database reported.
 """
@@ -34,7 +37,7 @@ from sqlalchemy.sql import sqltypes
 from sqlalchemy.types import TypeEngine
 
 from sublimate import naming
-from sublimate.introspect.types import ColumnType, column_type
+from sublimate.introspect.types import ColumnType, column_type, int_range, with_int_range
 from sublimate.ir import Diagnostic, FilterKind, Import
 
 __all__ = ["reflected_column_type", "type_expression"]
@@ -43,6 +46,8 @@ _ANY: Import = ("typing", "Any")
 _RANGE: Import = ("sqlalchemy.dialects.postgresql", "Range")
 _DATETIME: Import = ("datetime", "")
 _DECIMAL: Import = ("decimal", "")
+# `sublimate_runtime.Domain`, qualified: a model class may well be named `Domain`.
+_DOMAIN: Import = ("sublimate_runtime", "")
 
 # Keyword arguments a type's repr shows that only restate a default.
 _NOISE_KWARGS = frozenset({"astext_type", "text_type"})
@@ -128,7 +133,14 @@ def reflected_column_type(
     """
     postgresql = _loaded("postgresql")
     if postgresql is not None and isinstance(sa_type, postgresql.DOMAIN):
-        sa_type = sa_type.data_type
+        base = reflected_column_type(
+            sa_type.data_type,
+            dialect=dialect,
+            where=where,
+            check_values=check_values,
+            reported_name=reported_name,
+        )
+        return _domain(sa_type, base)
     if _is_boolean_flag(sa_type, check_values):
         return column_type(sqltypes.Boolean(), where=where)
     special = _special(sa_type, where)
@@ -142,13 +154,10 @@ def reflected_column_type(
             " (not filterable or sortable; create_all cannot create it)"
         )
         return dataclasses.replace(info, diagnostics=(Diagnostic(where=where, message=message),))
-    # msgspec takes numeric bounds on int, not on Decimal (see types.py).
-    if getattr(sa_type, "unsigned", False) and info.python_type == "int":
-        info = dataclasses.replace(
-            info,
-            dto_type=f"Annotated[{info.python_type}, Meta(ge=0)]",
-            imports=tuple(sorted({*info.imports, ("typing", "Annotated"), ("msgspec", "Meta")})),
-        )
+    # Integer bounds come from the SQL type (types.py; MySQL's unsigned types from 0). SQLite's
+    # INTEGER is 64 bits (an INTEGER PRIMARY KEY is the rowid): a reflected one gets that range.
+    if dialect.name == "sqlite" and info.int_range == int_range(sqltypes.Integer()):
+        info = with_int_range(info, int_range(sqltypes.BigInteger()))
     if check_values and all(isinstance(v, str) for v in check_values) and info.python_type == "str":
         literal = f"Literal[{', '.join(naming.literal(v) for v in check_values)}]"
         info = dataclasses.replace(
@@ -159,6 +168,33 @@ def reflected_column_type(
             imports=tuple(sorted({("typing", "Literal")})),
         )
     return _dialect_spelled(info, sa_type, dialect, where)
+
+
+def _domain(domain: Any, base: ColumnType) -> ColumnType:
+    """`base` (the domain's base type) spelled as the domain itself. A base type that cannot be
+    spelled (NullType) stays as it is: its column cannot be created anyway."""
+    if not base.sql_type_expr or base.sql_type_expr.startswith("sa.types.NullType"):
+        return base
+    args = [naming.literal(str(domain.name)), base.sql_type_expr]
+    if domain.not_null:
+        args.append("not_null=True")
+    if domain.collation and not getattr(domain.data_type, "collation", None):
+        args.append(f"collation={naming.literal(str(domain.collation))}")
+    if domain.constraint_name:
+        args.append(f"constraint_name={naming.literal(str(domain.constraint_name))}")
+    for keyword in ("check", "default"):
+        value = getattr(domain, keyword)
+        if value is not None:
+            sql = str(getattr(value, "text", value))
+            args.append(f"{keyword}=sa.text({naming.literal(sql)})")
+    if domain.schema:
+        args.append(f"schema={naming.literal(str(domain.schema))}")
+    return dataclasses.replace(
+        base,
+        sql_type=f"DOMAIN {domain.name}",
+        sql_type_expr=f"sublimate_runtime.Domain({', '.join(args)})",
+        imports=tuple(sorted({*base.imports, _DOMAIN})),
+    )
 
 
 def _is_boolean_flag(sa_type: TypeEngine[Any], check_values: tuple[str | int, ...] | None) -> bool:
