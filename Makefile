@@ -11,7 +11,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml runtime/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --config-settings editable_mode=compat -e ./runtime -e '.[dev]'
+	$(PY) -m pip install --quiet -e ./runtime -e '.[dev]'
 	touch $(STAMP)
 
 # Regenerate the example into a temporary copy and run it on embedded SQLite.

@@ -1,6 +1,6 @@
 """A 300-table schema as declarative models, for the regeneration tests and `bench/regenerate.py`.
 
-`make_big_schema.py` (in ../shared/bench, or $SUBLIMATE_BIG_SCHEMA) builds the schema as a SQLite
+`make_big_schema.py` (beside this file, or $SUBLIMATE_BIG_SCHEMA) builds the schema as a SQLite
 file; this module reflects that file with SQLAlchemy and writes it out as a declarative models
 module (`__table__ = sa.Table(...)` per class), so the generator reads it through its models front
 end. Tables without a primary key cannot be mapped and are left out; views too.
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 MAKE_BIG_SCHEMA = Path(
-    os.environ.get("SUBLIMATE_BIG_SCHEMA", ROOT.parent / "shared" / "bench" / "make_big_schema.py")
+    os.environ.get("SUBLIMATE_BIG_SCHEMA", ROOT / "bench" / "make_big_schema.py")
 )
 
 

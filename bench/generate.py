@@ -4,7 +4,7 @@
     python bench/generate.py --runs 3 --formatters ruff --backends sqlite
     make bench-generate                              # the same, sqlacodegen in .venv-bench
 
-The schema is ../shared/bench/make_big_schema.py's (300 tables: composite keys, association
+The schema is bench/make_big_schema.py's (300 tables: composite keys, association
 tables, tables without a key, views, awkward names), as a SQLite file and, when the server is
 reachable, loaded into a PostgreSQL database of its own (dropped afterwards; SUBLIMATE_TEST_PG_URL,
 default postgresql+psycopg://postgres@127.0.0.1:5432/test).
@@ -32,7 +32,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-MAKE_SCHEMA = ROOT.parent / "shared" / "bench" / "make_big_schema.py"
+MAKE_SCHEMA = HERE / "make_big_schema.py"
 SUBLIMATE = Path(sys.executable).with_name("sublimate")
 PG_URL = os.environ.get(
     "SUBLIMATE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

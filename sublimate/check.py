@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .manifest import MANIFEST
+from .output_paths import OutputTree
 from .write import Plan
 
 # What an empty facet of a column description means, by position (see manifest.describe_column).
@@ -61,6 +62,24 @@ def explain(the_plan: Plan, out: str) -> list[str]:
         )
     lines.extend(_files(the_plan))
     return lines
+
+
+def next_step(the_plan: Plan) -> str:
+    """The command that brings a stale tree up to date, as `check` ends with it.
+
+    A plain `sublimate generate` refuses a tree with hand edits or files in the way: saying
+    so here sends the user to the command that works, not to the one that fails next."""
+    if the_plan.not_owned:
+        return (
+            "move the files in the way elsewhere, then run `sublimate generate`"
+            " (it never overwrites them, even with --force)"
+        )
+    if the_plan.edited:
+        return (
+            "move the hand edits to custom/ (see above), then run `sublimate generate`;"
+            " or run `sublimate generate --force` to discard them"
+        )
+    return "run `sublimate generate` to update it (`sublimate diff` shows the changes)"
 
 
 def orphan_warnings(the_plan: Plan) -> list[str]:
@@ -167,6 +186,10 @@ def fingerprint_changes(old: Mapping[str, object], new: Mapping[str, object]) ->
 def unified_diff(the_plan: Plan, out: str, read: Callable[[str], str | None]) -> str:
     """The unified diff of what `generate` would write, git-style paths relative to the project."""
     prefix = out.rstrip("/") + "/"
+    if the_plan.out_dir is not None:  # defence in depth: plan checked them already
+        tree = OutputTree(the_plan.out_dir)
+        for path in [*(f.path for f in the_plan.write), *the_plan.remove]:
+            tree.path(path)
     changes: list[tuple[str, str, str]] = []  # (path, old, new)
     for output in the_plan.write:
         changes.append((output.path, read(output.path) or "", output.content))

@@ -17,15 +17,18 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from . import __version__, options, progress
+from . import __version__, options, progress, redact
 from . import check as checking
 from .cache import FormatterError, RenderCache
 from .introspect import IntrospectError
 from .ir import Schema, to_jsonable
 from .manifest import MANIFEST, ManifestError, describe_schema
 from .manifest import read as read_manifest
+from .output_paths import UnsafePathError
+from .parent_packages import create_parent_packages
 from .render import RenderError, render
 from .settings import KEY_DOCS, Settings, SettingsError, load
+from .terminal import say, say_block, warnings_as_messages
 from .write import HandEditedError, NotOwnedError, Plan, WriteError, apply, plan
 
 app = typer.Typer(
@@ -88,7 +91,10 @@ def _settings(project: Path, **overrides: object) -> Settings:
     root = project.resolve()
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    return load(root, dict(overrides))
+    settings = load(root, dict(overrides))
+    if settings.url:  # every message from here on is scrubbed of its secrets
+        redact.remember(os.path.expandvars(settings.url))
+    return settings
 
 
 def _schema(settings: Settings, *, use_cache: bool = True) -> Schema:
@@ -116,7 +122,7 @@ def _schema(settings: Settings, *, use_cache: bool = True) -> Schema:
             " (or set models or url in [tool.sublimate])"
         )
     for diagnostic in schema.diagnostics:
-        typer.echo(f"warning: {diagnostic.where}: {diagnostic.message}", err=True)
+        say(f"warning: {diagnostic.where}: {diagnostic.message}")
     return options.apply(schema, settings)
 
 
@@ -140,24 +146,23 @@ def _run(debug: bool, action: object) -> None:
     gc.disable()
     try:
         assert callable(action)
-        action()
+        with warnings_as_messages():
+            action()
     except _Fail as error:
-        typer.echo(f"error: {error}", err=True)
+        say(f"error: {error}")
         raise typer.Exit(error.code) from None
     except HandEditedError as error:
         edits = ", ".join(f"{path} (move it to {error.user_modules[path]})" for path in error.paths)
-        typer.echo(
+        say(
             f"error: generated files were edited by hand, nothing was written: {edits};"
-            " or rerun with --force to discard the edits",
-            err=True,
+            " or rerun with --force to discard the edits"
         )
         raise typer.Exit(1) from None
     except NotOwnedError as error:
-        typer.echo(
+        say(
             "error: files sublimate does not own are in the way, nothing was written: "
             + ", ".join(error.paths)
-            + "; move them elsewhere (sublimate never overwrites them, even with --force)",
-            err=True,
+            + "; move them elsewhere (sublimate never overwrites them, even with --force)"
         )
         raise typer.Exit(1) from None
     except (
@@ -167,20 +172,18 @@ def _run(debug: bool, action: object) -> None:
         RenderError,
         ManifestError,
         FormatterError,
+        UnsafePathError,
     ) as error:
         if debug:
             raise
-        typer.echo(f"error: {error}", err=True)
+        say(f"error: {error}")
         raise typer.Exit(2) from None
     except typer.Exit:  # a verdict (`check`), not an error
         raise
     except Exception as error:  # a bug in sublimate: still one line, unless --debug
         if debug:
             raise
-        typer.echo(
-            f"error: internal error ({type(error).__name__}: {error}); rerun with --debug",
-            err=True,
-        )
+        say(f"error: internal error ({type(error).__name__}: {error}); rerun with --debug")
         raise typer.Exit(3) from None
 
 
@@ -223,22 +226,22 @@ def generate(
             return
         the_plan, cache = _plan(settings, use_cache=not force)
         apply(the_plan, settings.out_dir, force=force)
+        for init in create_parent_packages(settings.root, settings.out):
+            say(f"created {init.relative_to(settings.root).as_posix()} (a package; yours now)")
         for warning in checking.orphan_warnings(the_plan):
-            typer.echo(f"warning: {warning}", err=True)
+            say(f"warning: {warning}")
         stats = cache.stats
         if settings.formatter == "black" and stats.formatted >= _RUFF_HINT:
-            typer.echo(
+            say(
                 f'hint: {stats.formatted} files went through black; formatter = "ruff" in'
-                " [tool.sublimate] formats them about 100 times faster",
-                err=True,
+                " [tool.sublimate] formats them about 100 times faster"
             )
         count = len(the_plan.create)
         created = f", {count} user module{'s' if count > 1 else ''} created" if count else ""
-        typer.echo(
+        say(
             f"{settings.out}: {len(the_plan.write)} written, {len(the_plan.unchanged)} unchanged,"
             f" {len(the_plan.remove)} removed{created}"
-            f" ({stats.rendered} rendered, {stats.formatted} formatted, {stats.reused} reused)",
-            err=True,
+            f" ({stats.rendered} rendered, {stats.formatted} formatted, {stats.reused} reused)"
         )
 
     _run(debug, action)
@@ -254,10 +257,9 @@ def _plan(settings: Settings, *, use_cache: bool = True) -> tuple[Plan, RenderCa
     try:
         manifest = read_manifest(out_dir / MANIFEST)
     except ManifestError as error:  # a merge conflict in it, say: the headers tell what is ours
-        typer.echo(
+        say(
             f"warning: {error}; going by the generated files' headers instead"
-            " (`sublimate generate` writes a new one)",
-            err=True,
+            " (`sublimate generate` writes a new one)"
         )
         manifest = None
     cache = RenderCache.for_run(
@@ -284,21 +286,21 @@ def _plan(settings: Settings, *, use_cache: bool = True) -> tuple[Plan, RenderCa
 def _check(settings: Settings) -> None:
     if not settings.out_dir.exists():  # nothing to compare: do not render and format it all
         _schema(settings)  # still reports bad input as such
-        typer.echo(f"{settings.out} is out of date:")
-        typer.echo(f"  {settings.out} has no {MANIFEST}: it was never generated here")
-        typer.echo("run `sublimate generate` to write it")
+        say(f"{settings.out} is out of date:", err=False)
+        say(f"  {settings.out} has no {MANIFEST}: it was never generated here", err=False)
+        say("run `sublimate generate` to write it", err=False)
         raise typer.Exit(1)
     the_plan, _ = _plan(settings)
     for warning in checking.orphan_warnings(the_plan):
-        typer.echo(f"warning: {warning}", err=True)
+        say(f"warning: {warning}")
     findings = checking.explain(the_plan, settings.out)
     if not findings:
-        typer.echo(f"{settings.out} is up to date")
+        say(f"{settings.out} is up to date", err=False)
         return
-    typer.echo(f"{settings.out} is out of date:")
+    say(f"{settings.out} is out of date:", err=False)
     for line in findings:
-        typer.echo(f"  {line}")
-    typer.echo("run `sublimate generate` to update it (`sublimate diff` shows the changes)")
+        say(f"  {line}", err=False)
+    say(checking.next_step(the_plan), err=False)
     raise typer.Exit(1)
 
 
@@ -362,11 +364,12 @@ def diff(
         the_plan, cache = _plan(settings)
         text = checking.unified_diff(the_plan, settings.out, cache.read)
         if text:
-            typer.echo(text, nl=False)
+            say_block(text)
 
     _run(debug, action)
 
 
+# Help texts are Rich markup: `\\[` keeps a literal `[tool.sublimate]` from being read as a tag.
 @app.command()
 def init(
     models: ModelsOption = None,
@@ -374,7 +377,7 @@ def init(
     project: ProjectOption = Path("."),
     debug: DebugOption = False,
 ) -> None:
-    """Add a commented [tool.sublimate] section to pyproject.toml (created if absent).
+    """Add a commented \\[tool.sublimate] section to pyproject.toml (created if absent).
 
     Example: sublimate init --models shop.models --out shop/db
     """
@@ -393,14 +396,18 @@ def init(
             path.write_text(text, encoding="utf-8")
         except OSError as error:
             _fail(f"cannot write {path}: {error.strerror or error}")
-        load(project.resolve(), {})  # what was written must load
-        typer.echo(f"wrote [tool.sublimate] to {path}; next: sublimate generate", err=True)
+        written = load(project.resolve(), {})  # what was written must load
+        nxt = "sublimate generate"
+        if written.models is None and written.url is None:
+            nxt = f"set models (or url) and out in it, then {nxt}"
+        say(f"wrote [tool.sublimate] to {path}; next: {nxt}")
 
     _run(debug, action)
 
 
 def starter_config(models: str | None, out: str | None) -> str:
-    """The commented [tool.sublimate] section `init` writes: every key, documented."""
+    """The commented [tool.sublimate] section `init` writes: every key, documented; only the
+    values given on the command line are active, the rest are commented examples."""
     given = {"models": models, "out": out}
     lines = [
         "[tool.sublimate]",
@@ -412,9 +419,7 @@ def starter_config(models: str | None, out: str | None) -> str:
         value = given.get(key)
         if value is not None:
             lines.append(f"{key} = {json.dumps(value)}")
-        elif key in given:  # the two keys a project always sets
-            lines.append(f"{key} = {example}")
-        else:
+        else:  # an example, never an active value: `generate` must not read a made-up module
             lines.append(f"# {key} = {example}")
     return "\n".join(lines) + "\n"
 

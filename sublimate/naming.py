@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import hashlib
 import keyword
 import re
 import unicodedata
@@ -249,6 +250,23 @@ METHOD_NAMES = frozenset(
 _BUILTIN_NAMES = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 
 
+MODULE_STEM_LIMIT = 60  # characters (ASCII), before a `_2` that keeps it unique in its package
+
+
+def module_stem(stem: str) -> str:
+    """A file stem no file system refuses: `stem` itself when short, else its first characters,
+    `_` and a hash of the whole of it (stable, so the file keeps its name from run to run).
+
+    Identifiers may be long, file names may not (255 bytes on most file systems, and the staging
+    name adds to it): a legal 63-byte PostgreSQL name of 21 Hangul syllables folds to a stem of
+    315 characters (`u1112u1161u11ab...`). `stem` is an identifier, so ASCII: characters are bytes.
+    """
+    if len(stem) <= MODULE_STEM_LIMIT:
+        return stem
+    digest = hashlib.sha256(stem.encode()).hexdigest()[:10]
+    return f"{stem[: MODULE_STEM_LIMIT - len(digest) - 1].rstrip('_')}_{digest}"
+
+
 def entity_names(
     class_name: str, *, modules: Scope, classes: Scope, columns: Iterable[str] = ()
 ) -> EntityNames:
@@ -261,7 +279,7 @@ def entity_names(
     variable avoids them. Call it for entities in a fixed order: allocation is first come.
     """
     stem = snake(class_name)
-    module = modules.allocate(stem)
+    module = modules.allocate(module_stem(stem))
     variable = Scope(taken=columns, reserved=METHOD_NAMES | _BUILTIN_NAMES).allocate(stem)
     base = pascal(class_name) if not class_name.isidentifier() else class_name
     return EntityNames(

@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from .terminal import printable
+
 THRESHOLD = 50  # tables: below this, generation takes a few seconds at most
 
 Advance = Callable[[str, int, int], None]  # (step, done, total), as render.render calls it
@@ -41,6 +43,7 @@ def bar(size: int) -> Iterator[Advance | None]:
         yield None
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (
@@ -53,6 +56,8 @@ def bar(size: int) -> Iterator[Advance | None]:
         task = shown.add_task("rendering", total=size)
 
         def advance(step: str, done: int, total: int) -> None:
-            shown.update(task, description=step, completed=done, total=total)
+            # Shown as Rich markup: escaped, like every message (`terminal.printable`).
+            description = escape(printable(step))
+            shown.update(task, description=description, completed=done, total=total)
 
         yield advance

@@ -7,6 +7,8 @@ fall back to a default.
 from __future__ import annotations
 
 import dataclasses
+import keyword
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,14 +42,17 @@ class Settings:
         return (self.root / self.out).resolve()
 
     @property
+    def lexical_out(self) -> Path:
+        """The output directory with `..` folded but links not followed: where imports see it."""
+        return Path(os.path.normpath(self.root.resolve() / self.out))
+
+    @property
     def package(self) -> str:
         """The output package's dotted name, for absolute imports (Alembic's env.py)."""
-        relative = Path(self.out)
-        if relative.is_absolute():
-            try:
-                relative = relative.resolve().relative_to(self.root.resolve())
-            except ValueError:
-                return relative.name
+        try:
+            relative = self.lexical_out.relative_to(self.root.resolve())
+        except ValueError:  # outside the project: refused by `load` (package_problem)
+            return self.lexical_out.name
         return ".".join(part for part in relative.parts if part not in (".", ""))
 
 
@@ -105,7 +110,13 @@ def load(root: Path, overrides: dict[str, Any]) -> Settings:
                     f"{pyproject}: unknown key {key!r} in [tool.sublimate]; valid keys: {valid}"
                 )
             values[name] = value
-    values.update({key: value for key, value in overrides.items() if value is not None})
+    given = {key: value for key, value in overrides.items() if value is not None}
+    # The source is one choice: `--url` on the command line replaces the file's `models` (and
+    # `--models` its `url`), as every option overrides the file, instead of clashing with it.
+    for flag, other in (("url", "models"), ("models", "url")):
+        if flag in given and other not in given:
+            values.pop(other, None)
+    values.update(given)
     for name in ("schemas", "tables", "exclude", "soft_delete"):
         if name in values:
             values[name] = _names(name, values[name])
@@ -134,7 +145,40 @@ def load(root: Path, overrides: dict[str, Any]) -> Settings:
             f"[tool.sublimate] formatter must be one of {', '.join(FORMATTERS)},"
             f" not {settings.formatter!r}"
         )
+    problem = package_problem(settings)
+    if problem is not None:
+        raise SettingsError(problem)
     return settings
+
+
+def package_problem(settings: Settings) -> str | None:
+    """Why the output package could not be imported from the project; None when it can.
+
+    The generated code is imported by its dotted name from the project directory, which
+    `sublimate db` and Alembic put on sys.path: env.py imports `<package>.models` when the models
+    come from a database, alembic.ini finds the project by the package's depth. An output outside
+    the project (`--out ../x`) has no such name (it used to give `from ...x.models import Base`),
+    and with a database a directory that is not an identifier (`my-db`) would give a syntax error.
+    """
+    root = settings.root.resolve()
+    out_dir = settings.lexical_out  # `--out` may be a link to elsewhere: imports go through it
+    if out_dir != root and root not in out_dir.parents:
+        return (
+            f"out {settings.out!r} is outside the project directory {root}: the generated package"
+            " is imported by its dotted name from the project (Alembic's env.py, `sublimate db`);"
+            " put it inside the project, or run from a project that contains it (--project)"
+        )
+    if out_dir == root:
+        return f"out {settings.out!r} is the project directory itself: name a package inside it"
+    if settings.url:
+        for part in out_dir.relative_to(root).parts:
+            if not part.isidentifier() or keyword.iskeyword(part):
+                return (
+                    f"out {settings.out!r}: {part!r} is not a Python identifier, so the generated"
+                    f" package cannot be imported by name (env.py imports <package>.models);"
+                    " name its directories with identifiers (my_db, not my-db)"
+                )
+    return None
 
 
 def _names(key: str, value: object) -> tuple[str, ...]:

@@ -133,9 +133,14 @@ class EntityView:
     read_guards: tuple[ReadGuard, ...]
     create_checks: tuple[str, ...]  # statements for <M>Create.__post_init__
     update_checks: tuple[str, ...]
+    filter_checks: tuple[str, ...]  # statements for <M>Filter.__post_init__
     sql_names: tuple[tuple[str, str], ...]  # ('"attr"', '"sql name"'): _SQL_NAMES entries
     conflict_keys: tuple[tuple[str, str], ...]  # ('"key"', "_KEYS[0]"): _CONFLICT_KEYS entries
     dto_renames: tuple[tuple[str, str], ...]  # bound name -> alias, for the DTO module's imports
+    put_conflict: str = ""  # the key the Litestar PUT upserts on (see upsert_defaults)
+    # The service upsert's `on` parameter, printed whole: `on: <M>Key = "id"`, or `on: <M>Key`
+    # without a default when the primary key is not part of <M>Create (see upsert_defaults).
+    service_on: str = ""
 
     @staticmethod
     def lit(value: object) -> str:
@@ -172,7 +177,8 @@ def dto_renames(entity: Entity, bound_names: frozenset[str]) -> dict[str, str]:
     evaluated in the module scope, where a field name shadows nothing).
     """
     attrs = {column.attr for column in entity.columns}
-    in_bodies = {"UNSET", "UnsetType", "None", "check_decimal", *FILTER_NAMES}
+    in_bodies = {"UNSET", "UnsetType", "None", "check_decimal", "check_decimal_filter"}
+    in_bodies |= set(FILTER_NAMES)
     for column in entity.columns:
         in_bodies |= _type_names(column.python_type) | _type_names(column.dto_type)
     taken = naming.Scope(attrs | bound_names)
@@ -226,9 +232,7 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
                 values=_tuple_expr([param_of[c.attr] for c in columns]),
             )
         )
-    non_primary = [k for k in entity.unique_keys if not k.is_primary]
-    conflict_keys = non_primary or list(entity.unique_keys)
-    default_conflict = conflict_keys[0] if conflict_keys else None
+    default_conflict, put_conflict = upsert_defaults(entity)
     order_scope = naming.Scope()
     order_members = []
     for c in entity.columns:
@@ -268,7 +272,9 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
         + "}",
         pk_where=", ".join(f"{r} == {n}" for r, n in zip(ref, names, strict=True)),
         pk_order=", ".join(ref),
-        pk_tuple_type=f"tuple[{', '.join(types)}]" if pk else "tuple[()]",
+        # The cursor's type is bounded as the DTO fields are: a tampered cursor is an
+        # InvalidCursorError, not a value the database refuses.
+        pk_tuple_type=f"tuple[{', '.join(c.dto_type for c in pk)}]" if pk else "tuple[()]",
         pk_after=(
             f"{ref[0]} > after[0]" if single else f"tuple_({', '.join(ref)}) > tuple_(*after)"
         ),
@@ -308,7 +314,7 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
             for k in entity.unique_keys
         ),
         key_literals=", ".join(naming.literal(k.name) for k in entity.unique_keys),
-        default_conflict=default_conflict.name if default_conflict else "",
+        default_conflict=default_conflict,
         order_members=tuple(order_members),
         filter_fields=tuple(
             _filter_field(column(c.attr), c, renames)
@@ -330,6 +336,11 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
             for c in entity.columns
             if _checked(c) and not c.primary_key and not c.server_generated
         ),
+        filter_checks=tuple(
+            _filter_check(c, renames)
+            for c in entity.columns
+            if c.python_type == "decimal.Decimal" and c.filter_kind is not FilterKind.NONE
+        ),
         read_fields=tuple(
             Field(attr=c.attr, annotation=_rename(_optional(c), renames)) for c in entity.columns
         ),
@@ -349,7 +360,36 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
             for i, k in enumerate(entity.unique_keys)
         ),
         dto_renames=tuple(sorted(renames.items())),
+        put_conflict=put_conflict,
+        service_on=_service_on(entity, default_conflict),
     )
+
+
+def upsert_defaults(entity: Entity) -> tuple[str, str]:
+    """The default `on` of `upsert`/`upsert_many`, and the key the Litestar PUT upserts on.
+
+    The default is the primary key, always: adding a unique key to a table must not change what
+    an existing `upsert(data)` call matches on (it once moved from `id` to a new `slug` key
+    without a word). Upserting on a natural key is explicit: `upsert(data, on="email")`. The
+    PUT route takes a Create DTO, which leaves a surrogate key out, so it names its key in the
+    generated code: the first unique key other than the primary key (by name), else the primary
+    key. Tables without a primary key are read-only: no upsert, both are "".
+    """
+    keys = entity.unique_keys
+    primary = next((k.name for k in keys if k.is_primary), keys[0].name if keys else "")
+    natural = next((k.name for k in keys if not k.is_primary), primary)
+    return primary, natural
+
+
+def _service_on(entity: Entity, default_conflict: str) -> str:
+    """The service upsert takes a <M>Create, which leaves server-generated key columns out: an
+    upsert on such a primary key could never match a row and would always insert. So `on` has a
+    default only when <M>Create carries every primary-key column; otherwise the caller names the
+    key (`upsert(data, on="email")`), and adding a unique key still changes nothing."""
+    annotation = f"on: {entity.names.key}"
+    if entity.primary_key and not any(c.server_generated for c in entity.pk_columns):
+        return f"{annotation} = {naming.literal(default_conflict)}"
+    return annotation
 
 
 def _doc_name(entity: Entity) -> str:
@@ -381,6 +421,13 @@ def _decimal_check(column: Column, renames: dict[str, str]) -> str:
     return f"{call}(self.{column.attr}, {label}, {column.precision}, {column.scale or 0})"
 
 
+def _filter_check(column: Column, renames: dict[str, str]) -> str:
+    """A Decimal filter's values must be finite and fit the column: msgspec cannot bound them."""
+    call = _rename("check_decimal_filter", renames)
+    label = naming.literal(column.attr)
+    return f"{call}(self.{column.attr}, {label}, {column.precision}, {column.scale})"
+
+
 def _tuple_expr(items: list[str]) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
@@ -410,6 +457,7 @@ def _unset_field(column: Column, renames: dict[str, str]) -> Field:
 
 
 def _filter_field(expression: str, column: Column, renames: dict[str, str]) -> Field:
+    """The column's filter, over the DTO's bounded type (an int in its SQL range, say)."""
     pattern = _FILTERS[(column.filter_kind, column.nullable)]
-    annotation = pattern.format(t=column.python_type)
+    annotation = pattern.format(t=column.dto_type)
     return Field(attr=column.attr, annotation=_rename(annotation, renames), column=expression)

@@ -20,10 +20,15 @@ Ownership: a generated file is sublimate's when a manifest lists it, or when it 
 sublimate header (the manifest was lost or conflicted, or a run was interrupted). User modules
 are written once when absent and never touched again; when their model goes away they stay, with
 a warning. Everything else under the output directory is never replaced or removed.
+
+Paths: every one, from the manifest, the journal or the render, goes through `output_paths`
+before it is read, written or removed: it stays inside the output directory (no `..`, no
+directory that is a link leading out), and a file that is a symbolic link is never followed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -34,9 +39,8 @@ from typing import Any
 
 from . import manifest as mf
 from .manifest import MANIFEST, FileRecord, Manifest, body_hash, header_intact, split_header
+from .output_paths import TMP_SUFFIX, OutputTree
 from .render import OutputFile
-
-TMP_SUFFIX = ".sublimate-tmp"
 
 
 class WriteError(Exception):
@@ -75,6 +79,7 @@ class Plan:
     new: Manifest
     new_text: str  # new.to_json(), computed once
     manifest_changed: bool
+    out_dir: Path | None = None  # where the plan was made; diff checks its paths against it
 
     @property
     def up_to_date(self) -> bool:
@@ -118,11 +123,18 @@ def plan(
     old: Manifest | None,
     read: Callable[[str], str | None] | None = None,
 ) -> Plan:
-    """What `apply` would do against the tree and its manifest `old`; writes nothing."""
-    read = read or (lambda path: _read(out_dir / path))
+    """What `apply` would do against the tree and its manifest `old`; writes nothing.
+
+    Every path is checked (output_paths) before it is read: none may lead outside `out_dir`,
+    and a symbolic link where a file would go is in the way, never read or followed.
+    """
+    tree = OutputTree(out_dir)
+    read = read or (lambda path: _read(tree.path(path)))
     interrupted = bool(leftovers(out_dir))
     pending = _read_staged_manifest(out_dir) if interrupted else None
     records = _owned_records(old, pending)
+    for path in records:
+        tree.path(path)  # UnsafePathError before anything is read
     generated = [f for f in files if not f.user]
     wanted = {f.path for f in generated}
     write: list[OutputFile] = []
@@ -131,11 +143,14 @@ def plan(
     missing: list[str] = []
     not_owned: list[str] = []
     for output in generated:
+        if tree.is_link(output.path):
+            not_owned.append(output.path)
+            continue
         current = read(output.path)
         if current == output.content:
             unchanged.append(output.path)
         elif current is None:
-            if (out_dir / output.path).exists():  # a directory, or unreadable: not ours
+            if os.path.exists(tree.path(output.path)):  # a directory, unreadable: not ours
                 not_owned.append(output.path)
                 continue
             write.append(output)
@@ -155,20 +170,20 @@ def plan(
             not_owned.append(output.path)
     remove: list[str] = []
     for path in sorted(set(records) - wanted):
-        current = read(path)
+        current = None if tree.is_link(path) else read(path)
         if current is None:
             continue
         if _edited(current, records[path]):
             edited.append(path)
         remove.append(path)
     user = [f for f in files if f.user]
-    create = [f for f in user if f.content and not (out_dir / f.path).exists()]
+    create = [f for f in user if f.content and not os.path.lexists(tree.path(f.path))]
     user_paths = {f.path for f in user}
     old_user = dict(old.user_files) if old else {}
     orphans = [
         (path, model)
         for path, model in sorted(old_user.items())
-        if path not in user_paths and (out_dir / path).exists()
+        if path not in user_paths and os.path.exists(tree.path(path))  # False on any error
     ]
     # Orphans stay listed while they exist, so that every run keeps warning about them.
     user_files = {f.path: f.entity for f in user} | dict(orphans)
@@ -193,6 +208,7 @@ def plan(
         new=new,
         new_text=new_text,
         manifest_changed=_differs(_read(out_dir / MANIFEST), new, new_text, old),
+        out_dir=out_dir,
     )
 
 
@@ -207,12 +223,14 @@ def apply(the_plan: Plan, out_dir: Path, *, force: bool) -> None:
     if the_plan.up_to_date:
         return
     _check_writable(out_dir)
+    tree = OutputTree(out_dir)  # checked again at use: the tree may have changed since plan
     journal = staged_manifest(out_dir)
     for stale in leftovers(out_dir):  # an interrupted run's: this run redoes its work
         if stale != journal:  # kept until replaced: it says which files that run swapped in
-            stale.unlink(missing_ok=True)
-    writes = [(out_dir / output.path, output.content) for output in the_plan.write]
-    creates = [(out_dir / output.path, output.content) for output in the_plan.create]
+            _unlink_quietly(stale)
+    writes = [(tree.path(output.path), output.content) for output in the_plan.write]
+    creates = [(tree.path(output.path), output.content) for output in the_plan.create]
+    removes = [tree.path(path) for path in the_plan.remove]
     staged: list[tuple[Path, Path]] = []
     created: list[tuple[Path, Path]] = []
     try:
@@ -223,17 +241,19 @@ def apply(the_plan: Plan, out_dir: Path, *, force: bool) -> None:
         # at any point leaves a complete one (this run's or the interrupted run's).
         os.replace(_stage(_tmp_name(journal), the_plan.new_text), journal)
     except OSError as error:
-        for target, _ in writes + creates:  # some may not have been staged: unlink is lenient
-            _tmp_name(target).unlink(missing_ok=True)
-        _tmp_name(journal).unlink(missing_ok=True)
+        # Some may not have been staged, and the error may be one unlink raises too (a name too
+        # long): cleaning up never raises, so the error reported is the one that happened.
+        for target, _ in writes + creates:
+            _unlink_quietly(_tmp_name(target))
+        _unlink_quietly(_tmp_name(journal))
         raise WriteError(f"cannot write to {out_dir}: {error.strerror or error}") from error
     try:
         for tmp, target in staged:
             os.replace(tmp, target)
         for tmp, target in created:
             _create_once(tmp, target)
-        for path in the_plan.remove:
-            (out_dir / path).unlink(missing_ok=True)
+        for target in removes:  # unlink removes a link itself, never what it points to
+            target.unlink(missing_ok=True)
         os.replace(journal, out_dir / MANIFEST)
     except OSError as error:
         raise WriteError(
@@ -299,6 +319,13 @@ def _record(output: OutputFile) -> FileRecord:
     )
 
 
+def _unlink_quietly(path: Path) -> None:
+    """Remove a staged file if it is there; any error (even the one that stopped the run) is
+    ignored: a leftover is found and removed by the next run anyway."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
+
+
 def _tmp_name(target: Path) -> Path:
     return target.with_name(f".{target.name}{TMP_SUFFIX}")
 
@@ -306,7 +333,9 @@ def _tmp_name(target: Path) -> Path:
 def _stage(target: Path, content: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_name(target)
-    with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+    # O_NOFOLLOW: a symbolic link planted under a staging name is never written through.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    with open(os.open(tmp, flags, 0o666), "w", encoding="utf-8", newline="\n") as handle:
         handle.write(content)
     return tmp
 

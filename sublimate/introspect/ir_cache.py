@@ -9,31 +9,39 @@ IR; a later run whose files all hash the same takes the IR from there without im
 
 What the key cannot see: models built from something other than Python files (an environment
 variable, a YAML file read at import time). `--force` and `SUBLIMATE_NO_CACHE=1` bypass the cache.
+
+An entry is two lines of JSON: the header (the key and the files) and the IR, decoded strictly
+into the IR's frozen dataclasses by msgspec. Nothing in it is code: an entry that does not decode
+(corrupt, foreign, written by an older sublimate as a pickle) is a miss.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import pickle
+import stat
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+import msgspec
+
 from ..ir import Schema
-from ..user_cache import source_hash, user_cache_dir, write_entry
+from ..user_cache import read_entry, source_hash, user_cache_dir, write_entry
 
-_FORMAT = 2
+_FORMAT = 3
 
 
-@dataclass(frozen=True, slots=True)
-class _Header:
-    """An entry's first pickle: enough to tell a miss without unpickling the IR behind it."""
+class _Header(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An entry's first line: enough to tell a miss without decoding the IR behind it."""
 
     key: str
     files: tuple[tuple[str, str], ...]  # (absolute path, content hash)
+
+
+_HEADER = msgspec.json.Decoder(_Header)
+_SCHEMA = msgspec.json.Decoder(Schema)
 
 
 def cached_schema(spec: str, build: Callable[[str], Schema], *, use: bool = True) -> Schema:
@@ -42,7 +50,7 @@ def cached_schema(spec: str, build: Callable[[str], Schema], *, use: bool = True
     if directory is None:
         return build(spec)
     key = _key(spec)
-    path = directory / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
+    path = directory / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
     cached = _load(path, key)
     if cached is not None:
         return cached
@@ -51,7 +59,8 @@ def cached_schema(spec: str, build: Callable[[str], Schema], *, use: bool = True
     before = set(sys.modules)
     schema = build(spec)
     if not already:
-        write_entry(path, _Header(key, _files(set(sys.modules) - before)), schema, kept=_KEPT)
+        header = _Header(key, _files(set(sys.modules) - before))
+        write_entry(path, lambda: _encode(header, schema), kept=_KEPT)
     return schema
 
 
@@ -84,25 +93,36 @@ def _files(names: set[str]) -> tuple[tuple[str, str], ...]:
 
 
 def _hash(path: str) -> str | None:
+    """The content hash of a regular file (an entry naming /dev/zero or a FIFO is a miss, not a
+    hang)."""
     try:
-        with open(path, "rb") as handle:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return None
             return hashlib.sha256(handle.read()).hexdigest()
     except OSError:
         return None
 
 
+def _encode(header: _Header, schema: Schema) -> bytes:
+    return msgspec.json.encode(header) + b"\n" + msgspec.json.encode(schema)
+
+
 def _load(path: Path, key: str) -> Schema | None:
-    try:
-        with path.open("rb") as handle:
-            header = pickle.load(handle)
-            if not isinstance(header, _Header) or header.key != key:
-                return None
-            if any(_hash(filename) != digest for filename, digest in header.files):
-                return None
-            schema = pickle.load(handle)
-    except Exception:  # absent, truncated, or written by another version: rebuild
+    data = read_entry(path)
+    if data is None:
         return None
-    return schema if isinstance(schema, Schema) else None
+    first, _, rest = data.partition(b"\n")
+    try:
+        header = _HEADER.decode(first)
+        if header.key != key:
+            return None
+        if any(_hash(filename) != digest for filename, digest in header.files):
+            return None
+        return _SCHEMA.decode(rest)
+    except Exception:  # truncated, foreign, hostile: whatever fails to decode is a miss
+        return None
 
 
 _KEPT = 64  # entries (a project and spec each, ~0.5 MB for 300 models); the oldest go first

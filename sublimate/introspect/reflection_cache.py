@@ -24,28 +24,33 @@ Entries are keyed by the database (its URL without password), the server's, SQLA
 SQLite's versions and sublimate's own source. A reflection that raised a warning is not kept, so
 the warning is shown again. `--force` and `SUBLIMATE_NO_CACHE=1` bypass the cache; a corrupt or
 foreign cache file is a miss.
+
+Entries are plain JSON (`plain_tables`: SQLAlchemy types as their DDL, read back by the dialect's
+own parser), never pickles: anyone who can write the cache directory could otherwise run code.
+A table with something that has no faithful plain form is simply reflected every run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..user_cache import source_hash, user_cache_dir, write_entry
+from ..user_cache import read_entry, source_hash, user_cache_dir, write_entry
+from .plain_tables import Malformed, PlainTypes, Unstorable, decode, encode
 
 if TYPE_CHECKING:
     from .database import RawTable
 
-_FORMAT = 1
+_FORMAT = 2
 _KEPT = 32  # databases and schemas (one is ~0.3 MB for 300 tables); the oldest go first
 
 
@@ -54,6 +59,7 @@ class _Entry:
     signature: str  # the table's catalog entries (for a SQLite view, the whole schema's too)
     depends: tuple[tuple[str, str], ...]  # (referred table, its signature when reflected)
     table: RawTable
+    plain: object  # the table as stored (plain_tables.encode), kept to write it back as is
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +73,18 @@ class ReflectionCache:
     """The reflected tables of one schema of one database, as of the last run."""
 
     def __init__(
-        self, path: Path, key: str, signatures: _Signatures, entries: dict[str, _Entry]
+        self,
+        path: Path,
+        key: str,
+        signatures: _Signatures,
+        entries: dict[str, _Entry],
+        types: PlainTypes,
     ) -> None:
         self._path = path
         self._key = key
         self._signatures = signatures
         self._entries = entries
+        self._types = types
 
     @classmethod
     def open(cls, connection: Connection, schema: str | None) -> ReflectionCache | None:
@@ -91,8 +103,9 @@ class ReflectionCache:
         server = connection.dialect.server_version_info
         parts = [str(_FORMAT), where, schema or "", str(server), sa.__version__]
         key = "\n".join([*parts, sqlite3.sqlite_version, source_hash()])
-        path = directory / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
-        return cls(path, key, signatures, _load(path, key))
+        path = directory / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+        types = PlainTypes(connection.dialect)
+        return cls(path, key, signatures, _load(path, key, types), types)
 
     def fresh(self, names: Iterable[str]) -> dict[str, RawTable]:
         """The tables and views among `names` whose entry is still what reflection would say."""
@@ -120,8 +133,20 @@ class ReflectionCache:
             }
             depends = tuple((t, own.get(t, "")) for t in sorted(targets))
             signature = self._signature(table.name, table.is_view)
-            entries[table.name] = _Entry(signature, depends, table)
-        write_entry(self._path, (self._key, entries), kept=_KEPT)
+            try:
+                plain = encode(table, self._types)
+            except Unstorable:  # reflected again next run
+                entries.pop(table.name, None)
+                continue
+            entries[table.name] = _Entry(signature, depends, table, plain)
+        stored = {
+            "key": self._key,
+            "entries": {
+                name: {"signature": e.signature, "depends": e.depends, "table": e.plain}
+                for name, e in entries.items()
+            },
+        }
+        write_entry(self._path, lambda: msgspec.json.encode(stored), kept=_KEPT)
 
     def _signature(self, name: str, is_view: bool) -> str:
         own = self._signatures.own.get(self._signatures.fold(name), "")
@@ -152,12 +177,59 @@ def _digest(texts: list[str]) -> str:
     return hashlib.sha256("\n".join(texts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _load(path: Path, key: str) -> dict[str, _Entry]:
+class _Stored(msgspec.Struct, forbid_unknown_fields=True):
+    signature: str
+    depends: tuple[tuple[str, str], ...]
+    table: Any  # plain_tables' form, checked by its decoder
+
+
+class _File(msgspec.Struct, forbid_unknown_fields=True):
+    key: str
+    entries: dict[str, _Stored]
+
+
+_DECODER = msgspec.json.Decoder(_File)
+
+
+def _well_formed(table: RawTable) -> bool:
+    """The shapes the IR builder reads without checking (what reflection always gives)."""
+    lists = (table.foreign_keys, table.unique_constraints, table.indexes, table.checks)
+    return (
+        isinstance(table.columns, list)
+        and all(
+            isinstance(c, dict)
+            and isinstance(c.get("name"), str)
+            and isinstance(c.get("type"), sa.types.TypeEngine)
+            for c in table.columns
+        )
+        and isinstance(table.primary_key, list)
+        and all(isinstance(name, str) for name in table.primary_key)
+        and all(
+            isinstance(items, list) and all(isinstance(i, dict) for i in items) for items in lists
+        )
+        and isinstance(table.unknown_types, dict)
+        and (table.schema is None or isinstance(table.schema, str))
+        and isinstance(table.is_view, bool)
+    )
+
+
+def _load(path: Path, key: str, types: PlainTypes) -> dict[str, _Entry]:
+    """The entries of the cache file; {} when it is absent, foreign or malformed in any way."""
+    from .database import RawTable
+
+    data = read_entry(path)
+    if data is None:
+        return {}
     try:
-        with path.open("rb") as handle:
-            stored_key, entries = pickle.load(handle)
-    except Exception:  # absent, truncated, or written by another version: start over
+        stored = _DECODER.decode(data)
+        if stored.key != key:
+            return {}
+        entries = {}
+        for name, entry in stored.entries.items():
+            table = decode(entry.table, types)
+            if not (isinstance(table, RawTable) and table.name == name and _well_formed(table)):
+                raise Malformed(f"entry {name!r} is not its table")
+            entries[name] = _Entry(entry.signature, entry.depends, table, entry.table)
+    except Exception:  # truncated, foreign, hostile: start over (never more than a miss)
         return {}
-    if stored_key != key or not isinstance(entries, dict):
-        return {}
-    return {n: e for n, e in entries.items() if isinstance(e, _Entry)}
+    return entries

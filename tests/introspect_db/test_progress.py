@@ -1,8 +1,8 @@
 """A progress bar on a terminal for big schemas; nothing of it when stderr is piped.
 
 The command runs as a user runs it (the console script), once under a pseudo-terminal and once
-with its output captured through pipes, on a 60-table schema made by the shared benchmark
-script.
+with its output captured through pipes, on a 60-table schema made by the benchmark
+script (bench/make_big_schema.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 
 from .support import make_project
 
-SCRIPT = Path(__file__).resolve().parents[3] / "shared" / "bench" / "make_big_schema.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "make_big_schema.py"
 SUBLIMATE = Path(sys.executable).with_name("sublimate")
 BAR = "━"  # rich's bar character
 

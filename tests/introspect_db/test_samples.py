@@ -31,7 +31,7 @@ from .support import (
     ruff_clean,
 )
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "sampledb"
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "sampledb"
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,15 @@ def _structure(engine: sa.Engine, schema: str | None = None) -> dict[str, Any]:
                 tuple(u["column_names"]) for u in inspector.get_unique_constraints(name, schema)
             ),
             "indexes": sorted(
-                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                (
+                    i["name"],
+                    tuple(i["column_names"]),
+                    bool(i["unique"]),
+                    # how it is built: method, prefix lengths, order, partial condition, ...
+                    repr(sorted((k, str(v)) for k, v in (i.get("dialect_options") or {}).items())),
+                    repr(sorted((i.get("column_sorting") or {}).items())),
+                    tuple(i.get("expressions") or ()),
+                )
                 for i in inspector.get_indexes(name, schema)
             ),
             "foreign_keys": sorted(

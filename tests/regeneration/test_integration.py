@@ -47,10 +47,13 @@ def test_init_writes_a_commented_starter_config(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "pyproject.toml").read_text()
     config = tomllib.loads(text)["tool"]["sublimate"]
-    assert config == {"models": "shop.models", "out": "shop/db"}
-    for key, _, description in KEY_DOCS:
+    # Examples only: an active `models = "shop.models"` made the next `generate` import a module
+    # that does not exist (issue 13, point 16).
+    assert config == {}
+    for key, example_value, description in KEY_DOCS:
         assert f"# {key}: {description}" in text
-    assert '# formatter = "black"' in text
+        assert f"# {key} = {example_value}" in text
+    assert "set models (or url) and out in it" in result.stderr
 
     again = run("init", cwd=tmp_path)
     assert again.returncode == 2
