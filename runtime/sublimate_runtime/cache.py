@@ -8,9 +8,10 @@ Install the extra (``sublimate-runtime[cache]``), make a region, attach it to a 
 Generated repositories of models that opted in call a module-level :class:`ModelCache`; without an
 attached :class:`Cache` those calls run the query as if there were no cache.
 
-What is cached: the column values of rows (pickled), never ORM objects. A hit rebuilds the row as
-a persistent instance of the caller's session, as a query would load it (``load`` event
-included), or returns the instance the session already holds, filling only its expired
+What is cached: the column values of rows, never ORM objects, as msgpack decoded strictly by
+column type (see :mod:`.cache_codec`: nothing in the store is ever unpickled). A hit rebuilds
+the row as a persistent instance of the caller's session, as a query would load it (``load``
+event included), or returns the instance the session already holds, filling only its expired
 attributes: objects are never shared between sessions, threads or callers, and what callers do
 to them cannot change the cache. Rebuilding costs ~10 us a row, so a cached 50-row list saves
 database work but not latency against a local database.
@@ -43,6 +44,11 @@ routing is in use (``fill_from_primary``): a lagging replica's rows would otherw
 everyone until the next write. Async code calls the region synchronously (dogpile has no asyncio
 backends): a local Redis round trip is ~0.1 ms.
 
+A failing backend is an outage of the cache, not of reads (see :mod:`.cache_store`): reads go to
+the database with a ``CacheUnavailableWarning`` at most every ``warn_every`` seconds, commits stand
+with a ``CacheInvalidationWarning``, and the first successful contact afterwards replaces the
+generation token every stamp includes, so nothing cached before the outage is served again.
+
 Writes the runtime cannot see (raw SQL, bulk ``update()`` statements outside repositories, other
 applications) must call :meth:`ModelCache.invalidate_all` in the writing transaction or
 :meth:`Cache.invalidate_model` afterwards; the region's ``expiration_time`` bounds the rest.
@@ -55,7 +61,6 @@ import builtins
 import hashlib
 import logging
 import os
-import pickle
 import threading
 import warnings
 import weakref
@@ -75,6 +80,17 @@ from sqlalchemy.orm import (
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.sql import ClauseElement, TableClause, visitors
 
+from .cache_codec import (
+    DECODE_ERRORS,
+    ENCODE_ERRORS,
+    ENCODER,
+    RECORD,
+    SCALAR_KIND,
+    TOKEN,
+    Kind,
+    RowCodec,
+)
+from .cache_store import Store, Unavailable
 from .routing import primary
 
 if TYPE_CHECKING:
@@ -122,15 +138,18 @@ class Cache:
     """A dogpile region with what the runtime keeps beside it; attach it to session factories."""
 
     def __init__(
-        self, region: CacheRegion, *, namespace: str = "sublimate", fill_from_primary: bool = True
+        self,
+        region: CacheRegion,
+        *,
+        namespace: str = "sublimate",
+        fill_from_primary: bool = True,
+        warn_every: float = 30.0,
     ) -> None:
-        from dogpile.cache.api import NO_VALUE
-
         _listen_once()
         self.region = region
         self.namespace = namespace
         self.fill_from_primary = fill_from_primary
-        self._no_value = NO_VALUE
+        self._entries = Store(region, f"{namespace}:generation", warn_every=warn_every)
         self._shapes: dict[Any, tuple[str, tuple[str, ...]]] = {}
         self._mutexes: weakref.WeakValueDictionary[str, _Mutex] = weakref.WeakValueDictionary()
         self._async_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
@@ -152,10 +171,17 @@ class Cache:
     def invalidate_model(self, model: type[Any]) -> None:
         """Invalidate every cached entry of ``model`` now (after writes the runtime cannot see)."""
         spec = _spec_of(model)
-        token = _new_token()
-        self.region.set_multi(
-            {self._epoch_key(spec): token, **{self._gen_key(t): token for t in spec.tables}}
-        )
+        token = ENCODER.encode(_new_token())
+        keys = [self._epoch_key(spec), *(self._gen_key(table) for table in spec.tables)]
+        try:
+            self._entries.set_multi(dict.fromkeys(keys, token))
+        except Unavailable:  # the bump after recovery orphans every entry, these included
+            warnings.warn(
+                "cache invalidation failed: the backend is unavailable; every entry is dropped "
+                "when it is reachable again",
+                CacheInvalidationWarning,
+                stacklevel=2,
+            )
 
     # keys ------------------------------------------------------------------------------------
 
@@ -196,37 +222,59 @@ class Cache:
 
     # the token protocol ----------------------------------------------------------------------
 
-    def _lookup(self, tokens: Sequence[str], key: str) -> tuple[bool, Any]:
-        """(True, payload) when ``key`` holds an entry stored under the current ``tokens``."""
-        *current, record = self.region.get_multi([*tokens, key])  # type: ignore[no-untyped-call]
-        no_value = self._no_value
-        if record is no_value or any(token is no_value for token in current):
-            return False, None
-        stamp, payload = record
-        if stamp != tuple(current):
-            return False, None
-        return True, pickle.loads(payload)
+    def _lookup(
+        self, tokens: Sequence[str], key: str, decode: Callable[[Any], Any]
+    ) -> tuple[bool, Any]:
+        """(True, payload) when ``key`` holds an entry stored under the current ``tokens``.
 
-    def _tokens_for_fill(self, tokens: Sequence[str]) -> tuple[str, ...]:
+        The generation token comes first in every stamp (see :mod:`.cache_store`). Raises
+        ``Unavailable`` when the backend fails; an entry that does not decode is a miss.
+        """
+        names = [self._entries.generation_key, *tokens]
+        *raw_tokens, record = self._entries.get_multi([*names, key])
+        if record is None or any(token is None for token in raw_tokens):
+            return False, None
+        try:
+            current = [TOKEN.decode(token) for token in raw_tokens]  # type: ignore[arg-type]
+            stamp, payload = RECORD.decode(record)
+            if stamp != current:
+                return False, None
+            return True, decode(payload)
+        except DECODE_ERRORS as error:
+            self._entries.reject(key, error)
+            return False, None
+
+    def _tokens_for_fill(self, tokens: Sequence[str]) -> list[str]:
         """The current tokens, creating missing ones: called before the query, never after."""
-        current = self.region.get_multi(list(tokens))  # type: ignore[no-untyped-call]
-        created = {
-            name: _new_token()
-            for name, value in zip(tokens, current, strict=True)
-            if value is self._no_value
-        }
+        names = [self._entries.generation_key, *tokens]
+        current: list[str | None] = []
+        for name, raw in zip(names, self._entries.get_multi(names), strict=True):
+            try:
+                current.append(None if raw is None else TOKEN.decode(raw))
+            except DECODE_ERRORS as error:
+                self._entries.reject(name, error)
+                current.append(None)
+        pairs = list(zip(names, current, strict=True))
+        created = {name: _new_token() for name, value in pairs if value is None}
         if created:
-            self.region.set_multi(created)
-        return tuple(
-            created.get(name, value) for name, value in zip(tokens, current, strict=True)
-        )
+            self._entries.set_multi({name: ENCODER.encode(t) for name, t in created.items()})
+        return [created.get(name, value) or "" for name, value in pairs]
 
-    def _store(self, key: str, stamp: tuple[str, ...], payload: Any) -> None:
-        self.region.set(key, (stamp, pickle.dumps(payload, pickle.HIGHEST_PROTOCOL)))
+    def _store(self, key: str, stamp: list[str], payload: Any) -> None:
+        """Store ``payload`` under ``stamp``; an unencodable value or a failed backend is skipped
+        (the caller already has its value)."""
+        try:
+            body = ENCODER.encode((stamp, payload))
+        except ENCODE_ERRORS:
+            log.debug("not cached: %s holds a value msgpack cannot encode", key)
+            return
+        try:
+            self._entries.set_multi({key: body})
+        except Unavailable:
+            return
 
     def _mutex(self, key: str) -> Any:
-        mangler = self.region.key_mangler
-        distributed = self.region.backend.get_mutex(mangler(key) if mangler else key)
+        distributed = self._entries.mutex(key)
         if distributed is not None:
             return distributed
         with self._registry_lock:
@@ -247,13 +295,16 @@ class Cache:
         tokens: Sequence[str],
         key: str,
         load: Callable[[], T],
-        encode: Callable[[T], Any | None],
+        kind: Kind,
     ) -> tuple[bool, Any]:
-        """(True, payload) on a hit, (False, loaded value) after running ``load`` (one runner)."""
+        """(True, payload) on a hit, (False, loaded value) after running ``load`` (one runner).
+
+        Raises ``Unavailable`` when the backend fails before ``load`` ran; a failure after it
+        only skips storing."""
         from dogpile import Lock, NeedRegenerationException
 
         def cached() -> tuple[tuple[bool, Any], float]:
-            hit, payload = self._lookup(tokens, key)
+            hit, payload = self._lookup(tokens, key, kind.decode)
             if not hit:
                 raise NeedRegenerationException()
             return (True, payload), 1.0
@@ -262,7 +313,7 @@ class Cache:
             stamp = self._tokens_for_fill(tokens)
             with _maybe_primary(self.fill_from_primary):
                 value = load()
-            payload = encode(value)
+            payload = kind.encode(value)
             if payload is not None:
                 self._store(key, stamp, payload)
             return (False, value), 1.0
@@ -276,20 +327,20 @@ class Cache:
         tokens: Sequence[str],
         key: str,
         load: Callable[[], Awaitable[T]],
-        encode: Callable[[T], Any | None],
+        kind: Kind,
     ) -> tuple[bool, Any]:
         """The asyncio twin of :meth:`_fetch` (a per-key ``asyncio.Lock``)."""
-        hit, payload = self._lookup(tokens, key)
+        hit, payload = self._lookup(tokens, key, kind.decode)
         if hit:
             return True, payload
         async with self._async_lock(key):
-            hit, payload = self._lookup(tokens, key)
+            hit, payload = self._lookup(tokens, key, kind.decode)
             if hit:
                 return True, payload
             stamp = self._tokens_for_fill(tokens)
             with _maybe_primary(self.fill_from_primary):
                 value = await load()
-            encoded = encode(value)
+            encoded = kind.encode(value)
             if encoded is not None:
                 self._store(key, stamp, encoded)
             return False, value
@@ -299,13 +350,13 @@ class Cache:
         tokens: Sequence[str],
         key: str,
         load: Callable[[], T],
-        encode: Callable[[T], Any | None],
+        kind: Kind,
     ) -> T:
         """Replace an entry that is current by its tokens but was found wrong (no lock: rare)."""
         stamp = self._tokens_for_fill(tokens)
         with _maybe_primary(self.fill_from_primary):
             value = load()
-        payload = encode(value)
+        payload = kind.encode(value)
         if payload is not None:
             self._store(key, stamp, payload)
         return value
@@ -315,20 +366,20 @@ class Cache:
         tokens: Sequence[str],
         key: str,
         load: Callable[[], Awaitable[T]],
-        encode: Callable[[T], Any | None],
+        kind: Kind,
     ) -> T:
         """The asyncio twin of :meth:`_refill`."""
         stamp = self._tokens_for_fill(tokens)
         with _maybe_primary(self.fill_from_primary):
             value = await load()
-        payload = encode(value)
+        payload = kind.encode(value)
         if payload is not None:
             self._store(key, stamp, payload)
         return value
 
     def _bump(self, pending: Mapping[ModelCache[Any], _Pending]) -> None:
-        token = _new_token()
-        bumped: dict[str, str] = {}
+        token = ENCODER.encode(_new_token())
+        bumped: dict[str, bytes] = {}
         for model_cache, what in pending.items():
             spec = model_cache.spec
             for table in spec.tables:
@@ -339,7 +390,7 @@ class Cache:
                 bumped[self._row_keys(spec, ident)[0]] = token
             for name, values in what.keys:
                 bumped[self._unique_keys(spec, name, values)[0]] = token
-        self.region.set_multi(bumped)
+        self._entries.set_multi(bumped)
 
 
 def _maybe_primary(wanted: bool) -> AbstractContextManager[None]:
@@ -393,6 +444,16 @@ def _python_type(column: Any) -> type[Any] | None:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class _Kinds:
+    """The payload kinds of one model's reads."""
+
+    one: Kind
+    pointer: Kind
+    many: Kind
+    page: Kind
+
+
 @dataclass
 class _Pending:
     """What one session wrote to one model in its transaction: invalidated after commit."""
@@ -416,6 +477,7 @@ class ModelCache(Generic[M]):
         self.model = model
         self.unique_keys = {name: tuple(attrs) for name, attrs in (unique_keys or {}).items()}
         self._spec: _Spec | None = None
+        self._kinds: _Kinds | None = None
         _MODELS[model] = self
 
     @property
@@ -424,9 +486,134 @@ class ModelCache(Generic[M]):
             self._spec = _spec_of(self.model)
         return self._spec
 
-    # reads: sync -----------------------------------------------------------------------------
+    @property
+    def kinds(self) -> _Kinds:
+        """How this model's payloads are encoded and decoded (built once it is configured)."""
+        if self._kinds is None:
+            spec = self.spec
+            codec = RowCodec(spec.name, spec.columns, spec.types, spec.primary_key)
+            self._kinds = _Kinds(
+                one=Kind(lambda v: codec.one.encode(self._one(v)), codec.one.decode),
+                pointer=Kind(
+                    lambda v: codec.pointer.encode(self._pointer(v)), codec.pointer.decode
+                ),
+                many=Kind(lambda v: codec.many.encode(self._many(v)), codec.many.decode),
+                page=Kind(lambda v: codec.page.encode(self._page(v)), codec.page.decode),
+            )
+        return self._kinds
+
+    # reads: the public calls fall back to ``load`` when the backend is unavailable -------------
 
     def get(
+        self, session: Session, ident: tuple[Any, ...], load: Callable[[], M | None]
+    ) -> M | None:
+        """``session.get`` through the cache: ``load`` runs only on a miss."""
+        try:
+            return self._get(session, ident, load)
+        except Unavailable:
+            return load()
+
+    def get_by(
+        self, session: Session, key: str, values: tuple[Any, ...], load: Callable[[], M | None]
+    ) -> M | None:
+        """A ``get_by_<key>`` through the cache: a pointer to the primary key, checked on use."""
+        try:
+            return self._get_by(session, key, values, load)
+        except Unavailable:
+            return load()
+
+    def list(
+        self,
+        session: Session,
+        statement: ClauseElement,
+        load: Callable[[], builtins.list[M]],
+    ) -> builtins.list[M]:
+        """Rows of ``statement`` (a ``select`` of the model) through the cache."""
+        try:
+            return self._list(session, statement, load)
+        except Unavailable:
+            return load()
+
+    def list_and_count(
+        self,
+        session: Session,
+        statement: ClauseElement,
+        load: Callable[[], tuple[builtins.list[M], int]],
+    ) -> tuple[builtins.list[M], int]:
+        """A page and its total (``list_and_count``) through the cache."""
+        try:
+            return self._list_and_count(session, statement, load)
+        except Unavailable:
+            return load()
+
+    def scalar(self, session: Session, statement: ClauseElement, load: Callable[[], T]) -> T:
+        """A plain value (``count``, ``exists``: bool, int, float or str) through the cache."""
+        try:
+            return self._scalar(session, statement, load)
+        except Unavailable:
+            return load()
+
+    async def aget(
+        self,
+        session: AsyncSession,
+        ident: tuple[Any, ...],
+        load: Callable[[], Awaitable[M | None]],
+    ) -> M | None:
+        """:meth:`get` for an ``AsyncSession``."""
+        try:
+            return await self._aget(session, ident, load)
+        except Unavailable:
+            return await load()
+
+    async def aget_by(
+        self,
+        session: AsyncSession,
+        key: str,
+        values: tuple[Any, ...],
+        load: Callable[[], Awaitable[M | None]],
+    ) -> M | None:
+        """:meth:`get_by` for an ``AsyncSession``."""
+        try:
+            return await self._aget_by(session, key, values, load)
+        except Unavailable:
+            return await load()
+
+    async def alist(
+        self,
+        session: AsyncSession,
+        statement: ClauseElement,
+        load: Callable[[], Awaitable[builtins.list[M]]],
+    ) -> builtins.list[M]:
+        """:meth:`list` for an ``AsyncSession``."""
+        try:
+            return await self._alist(session, statement, load)
+        except Unavailable:
+            return await load()
+
+    async def alist_and_count(
+        self,
+        session: AsyncSession,
+        statement: ClauseElement,
+        load: Callable[[], Awaitable[tuple[builtins.list[M], int]]],
+    ) -> tuple[builtins.list[M], int]:
+        """:meth:`list_and_count` for an ``AsyncSession``."""
+        try:
+            return await self._alist_and_count(session, statement, load)
+        except Unavailable:
+            return await load()
+
+    async def ascalar(
+        self, session: AsyncSession, statement: ClauseElement, load: Callable[[], Awaitable[T]]
+    ) -> T:
+        """:meth:`scalar` for an ``AsyncSession``."""
+        try:
+            return await self._ascalar(session, statement, load)
+        except Unavailable:
+            return await load()
+
+    # reads: sync -----------------------------------------------------------------------------
+
+    def _get(
         self, session: Session, ident: tuple[Any, ...], load: Callable[[], M | None]
     ) -> M | None:
         """``session.get`` through the cache: ``load`` runs only on a miss."""
@@ -435,11 +622,11 @@ class ModelCache(Generic[M]):
         if cache is None or key is None or self._in_identity_map(session, key):
             return load()
         hit, value = cache._fetch(
-            self._row_tokens(cache, key), cache._row_keys(self.spec, key)[1], load, self._one
+            self._row_tokens(cache, key), cache._row_keys(self.spec, key)[1], load, self.kinds.one
         )
         return self._rebuild_one(session, value) if hit else value
 
-    def get_by(
+    def _get_by(
         self, session: Session, key: str, values: tuple[Any, ...], load: Callable[[], M | None]
     ) -> M | None:
         """A ``get_by_<key>`` through the cache: a pointer to the primary key, checked on use."""
@@ -448,9 +635,9 @@ class ModelCache(Generic[M]):
         if cache is None or normalized is None:
             return load()
         tokens, pointer = self._key_entry(cache, key, normalized)
-        hit, value = cache._lookup(tokens, pointer)
+        hit, value = cache._lookup(tokens, pointer, self.kinds.pointer.decode)
         if not hit:
-            hit, value = cache._fetch(tokens, pointer, load, self._pointer)
+            hit, value = cache._fetch(tokens, pointer, load, self.kinds.pointer)
             if not hit:
                 return value  # type: ignore[no-any-return]
         ident = value[0]
@@ -460,16 +647,16 @@ class ModelCache(Generic[M]):
         if found is not None and self._has_key(found, key, values):
             return found
         # The row moved off this key since the pointer was stored: look the key up again.
-        return cache._refill(tokens, pointer, load, self._pointer)
+        return cache._refill(tokens, pointer, load, self.kinds.pointer)
 
-    def list(
+    def _list(
         self,
         session: Session,
         statement: ClauseElement,
         load: Callable[[], builtins.list[M]],
     ) -> builtins.list[M]:
         """Rows of ``statement`` (a ``select`` of the model) through the cache."""
-        found = self._query(session, statement, load, self._many)
+        found = self._query(session, statement, load, self.kinds.many)
         if found is None:
             return load()
         hit, value = found
@@ -477,14 +664,14 @@ class ModelCache(Generic[M]):
             return value  # type: ignore[no-any-return]
         return [self._rebuild(session, row) for row in value]
 
-    def list_and_count(
+    def _list_and_count(
         self,
         session: Session,
         statement: ClauseElement,
         load: Callable[[], tuple[builtins.list[M], int]],
     ) -> tuple[builtins.list[M], int]:
         """A page and its total (``list_and_count``) through the cache."""
-        found = self._query(session, statement, load, self._page)
+        found = self._query(session, statement, load, self.kinds.page)
         if found is None:
             return load()
         hit, value = found
@@ -493,16 +680,16 @@ class ModelCache(Generic[M]):
         rows, total = value
         return [self._rebuild(session, row) for row in rows], total
 
-    def scalar(self, session: Session, statement: ClauseElement, load: Callable[[], T]) -> T:
-        """A plain value (``count``, ``exists``) through the cache; it must be picklable."""
-        found = self._query(session, statement, load, _plain)
+    def _scalar(self, session: Session, statement: ClauseElement, load: Callable[[], T]) -> T:
+        """:meth:`scalar` without the outage fallback."""
+        found = self._query(session, statement, load, SCALAR_KIND)
         if found is None:
             return load()
         return found[1]  # type: ignore[no-any-return]
 
     # reads: asyncio --------------------------------------------------------------------------
 
-    async def aget(
+    async def _aget(
         self,
         session: AsyncSession,
         ident: tuple[Any, ...],
@@ -515,11 +702,11 @@ class ModelCache(Generic[M]):
         if cache is None or key is None or self._in_identity_map(sync, key):
             return await load()
         hit, value = await cache._afetch(
-            self._row_tokens(cache, key), cache._row_keys(self.spec, key)[1], load, self._one
+            self._row_tokens(cache, key), cache._row_keys(self.spec, key)[1], load, self.kinds.one
         )
         return self._rebuild_one(sync, value) if hit else value
 
-    async def aget_by(
+    async def _aget_by(
         self,
         session: AsyncSession,
         key: str,
@@ -532,9 +719,9 @@ class ModelCache(Generic[M]):
         if cache is None or normalized is None:
             return await load()
         tokens, pointer = self._key_entry(cache, key, normalized)
-        hit, value = cache._lookup(tokens, pointer)
+        hit, value = cache._lookup(tokens, pointer, self.kinds.pointer.decode)
         if not hit:
-            hit, value = await cache._afetch(tokens, pointer, load, self._pointer)
+            hit, value = await cache._afetch(tokens, pointer, load, self.kinds.pointer)
             if not hit:
                 return value  # type: ignore[no-any-return]
         ident = value[0]
@@ -543,16 +730,16 @@ class ModelCache(Generic[M]):
         found = await self.aget(session, ident, lambda: self._aload_by_pk(session, ident))
         if found is not None and self._has_key(found, key, values):
             return found
-        return await cache._arefill(tokens, pointer, load, self._pointer)
+        return await cache._arefill(tokens, pointer, load, self.kinds.pointer)
 
-    async def alist(
+    async def _alist(
         self,
         session: AsyncSession,
         statement: ClauseElement,
         load: Callable[[], Awaitable[builtins.list[M]]],
     ) -> builtins.list[M]:
         """:meth:`list` for an ``AsyncSession``."""
-        found = await self._aquery(session, statement, load, self._many)
+        found = await self._aquery(session, statement, load, self.kinds.many)
         if found is None:
             return await load()
         hit, value = found
@@ -560,14 +747,14 @@ class ModelCache(Generic[M]):
             return value  # type: ignore[no-any-return]
         return [self._rebuild(session.sync_session, row) for row in value]
 
-    async def alist_and_count(
+    async def _alist_and_count(
         self,
         session: AsyncSession,
         statement: ClauseElement,
         load: Callable[[], Awaitable[tuple[builtins.list[M], int]]],
     ) -> tuple[builtins.list[M], int]:
         """:meth:`list_and_count` for an ``AsyncSession``."""
-        found = await self._aquery(session, statement, load, self._page)
+        found = await self._aquery(session, statement, load, self.kinds.page)
         if found is None:
             return await load()
         hit, value = found
@@ -576,11 +763,11 @@ class ModelCache(Generic[M]):
         rows, total = value
         return [self._rebuild(session.sync_session, row) for row in rows], total
 
-    async def ascalar(
+    async def _ascalar(
         self, session: AsyncSession, statement: ClauseElement, load: Callable[[], Awaitable[T]]
     ) -> T:
         """:meth:`scalar` for an ``AsyncSession``."""
-        found = await self._aquery(session, statement, load, _plain)
+        found = await self._aquery(session, statement, load, SCALAR_KIND)
         if found is None:
             return await load()
         return found[1]  # type: ignore[no-any-return]
@@ -661,28 +848,28 @@ class ModelCache(Generic[M]):
         session: Session,
         statement: ClauseElement,
         load: Callable[[], T],
-        encode: Callable[[T], Any | None],
+        kind: Kind,
     ) -> tuple[bool, Any] | None:
         cache = self._usable(session)
         shape = None if cache is None else self._own_shape(cache, statement)
         if cache is None or shape is None:
             return None
         key, tables = shape
-        return cache._fetch([cache._gen_key(table) for table in tables], key, load, encode)
+        return cache._fetch([cache._gen_key(table) for table in tables], key, load, kind)
 
     async def _aquery(
         self,
         session: AsyncSession,
         statement: ClauseElement,
         load: Callable[[], Awaitable[T]],
-        encode: Callable[[T], Any | None],
+        kind: Kind,
     ) -> tuple[bool, Any] | None:
         cache = await self._ausable(session)
         shape = None if cache is None else self._own_shape(cache, statement)
         if cache is None or shape is None:
             return None
         key, tables = shape
-        return await cache._afetch([cache._gen_key(table) for table in tables], key, load, encode)
+        return await cache._afetch([cache._gen_key(table) for table in tables], key, load, kind)
 
     def _own_shape(
         self, cache: Cache, statement: ClauseElement
@@ -789,10 +976,6 @@ class ModelCache(Generic[M]):
         return instance
 
 
-def _plain(value: T) -> Any:
-    return value
-
-
 _listening = False
 _listening_lock = threading.Lock()
 
@@ -831,6 +1014,13 @@ def _after_commit(session: Session) -> None:
         return
     try:
         cache._bump(pending)
+    except Unavailable as error:  # the store logged the outage; recovery drops every entry
+        warnings.warn(
+            f"cache invalidation failed after commit (backend unavailable: {error}); every "
+            "entry cached before the outage is dropped when the backend is reachable again",
+            CacheInvalidationWarning,
+            stacklevel=2,
+        )
     except Exception as error:  # the commit is done: raising would report a failed write
         log.exception("cache invalidation failed after commit")
         warnings.warn(

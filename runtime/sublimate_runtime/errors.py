@@ -77,6 +77,29 @@ class IntegrityViolationError(RepositoryError):
         self.original = original
 
 
+class DataError(RepositoryError):
+    """The database refused a value: too long for the column, out of its range, NUL in text.
+
+    ``column`` is the database's name of the column when it could be told (MariaDB names it; on
+    PostgreSQL and SQLite the runtime's engines find the value that cannot fit), else None. The
+    message ends with the driver's first line, which names the type, rarely the value (asyncpg's
+    integer range check quotes the integer): answer users from ``column``, not from the message.
+    """
+
+    column: str | None
+    original: BaseException | None
+
+    def __init__(
+        self, model: str, column: str | None, original: BaseException | None = None
+    ) -> None:
+        first_line = str(original).partition("\n")[0] if original is not None else ""
+        where = f" in column {column!r}" if column is not None else ""
+        detail = f": {first_line}" if first_line else ""
+        super().__init__(model, f"{model} has a value the database refused{where}{detail}")
+        self.column = column
+        self.original = original
+
+
 @dataclass(frozen=True, slots=True)
 class UniqueKeySpec:
     """One unique key of a model, as the generator knows it, to name the key a conflict hit.
@@ -143,3 +166,33 @@ class UniqueKeySpec:
                 if present and tuple(row[name] for name in key.columns) in values:
                     raise ConflictError(model, key.columns)
         raise ConflictError(model, ())
+
+
+class UnsupportedWriteError(RepositoryError):
+    """The database refused the form of a write on this table, not its values.
+
+    On PostgreSQL, a rule (``CREATE RULE ... ON INSERT TO t DO INSTEAD ...``) rewrites writes to
+    its table: ``INSERT``/``UPDATE``/``DELETE ... RETURNING`` fail under a conditional DO INSTEAD
+    rule, and ``INSERT ... ON CONFLICT`` under any INSERT or UPDATE rule. A generated repository
+    needs RETURNING to hand back the row it wrote (a rule may write it elsewhere, under another
+    key), so it raises this instead of guessing; write such a table with SQL of your own.
+    ``table`` is the table's name when it could be told; ``original`` the driver's exception.
+    """
+
+    table: str | None
+    original: BaseException | None
+
+    def __init__(
+        self, model: str, table: str | None, original: BaseException | None = None
+    ) -> None:
+        first_line = str(original).partition("\n")[0] if original is not None else ""
+        where = f'table "{table}"' if table else "its table"
+        lowered = first_line.lower()
+        if "returning" in lowered or "rule" in lowered:
+            why = f"a rule on {where} rewrites this statement (RETURNING or ON CONFLICT refused)"
+        else:
+            why = f"the database does not support this statement on {where}"
+        detail = f": {first_line}" if first_line else ""
+        super().__init__(model, f"{model} cannot be written this way: {why}{detail}")
+        self.table = table
+        self.original = original

@@ -4,6 +4,13 @@ They are msgspec Structs so that a web layer can decode them straight from untru
 parameters (unknown operators are rejected), and each one turns only into bound-parameter SQL
 expressions on the column the generated code hands it: no user text ever becomes SQL.
 
+Values are bounded where the database would refuse them, so that bad input is a validation error
+(a 400 naming the field) rather than a database error: the generated filters are generic over the
+column's DTO type (an int within its SQL type's range, a datetime with or without a timezone as
+the column stores it); text operands hold no NUL character (PostgreSQL refuses it), a
+``like``/``ilike`` pattern does not end with its escape character, and a Decimal operand is
+finite and fits the column (:func:`check_decimal_filter`, called by the generated filter).
+
 Comparisons follow SQL: ``ne``/``not_in`` do not match NULL rows, and case sensitivity of ``eq``
 and ``like`` is the column's collation (SQLite's LIKE ignores ASCII case, MariaDB's default
 collations ignore case everywhere, PostgreSQL is case-sensitive).
@@ -11,10 +18,11 @@ collations ignore case everywhere, PostgreSQL is case-sensitive).
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeAlias, TypeVar
+from decimal import Decimal
+from typing import Annotated, Any, Generic, TypeAlias, TypeVar
 
 import msgspec
-from msgspec import UNSET, UnsetType
+from msgspec import UNSET, Meta, UnsetType
 from sqlalchemy import ColumnElement, false
 from sqlalchemy.orm import InstrumentedAttribute, Mapped
 
@@ -25,6 +33,15 @@ _Column: TypeAlias = ColumnElement[Any] | InstrumentedAttribute[Any] | Mapped[An
 
 _LIKE_ESCAPE = "\\"
 """Escape character of ``like``/``ilike`` patterns, stated explicitly because SQLite has none."""
+
+Text: TypeAlias = Annotated[str, Meta(pattern="^[^\\x00]*$")]
+"""A text operand: no NUL character."""
+
+LikePattern: TypeAlias = Annotated[str, Meta(pattern=r"^(?:[^\x00\\]|\\[^\x00])*$")]
+"""A ``like`` pattern: no NUL, and every backslash escapes a character (none ends the pattern)."""
+
+MAX_DECIMAL_DIGITS = 1000
+"""Digits before or after the point of a Decimal operand when the column's precision is unknown."""
 
 
 class EqFilter(
@@ -75,7 +92,7 @@ class RangeFilter(
         return conditions
 
 
-class TextFilter(RangeFilter[str], kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+class TextFilter(RangeFilter[Text], kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     """String operators.
 
     ``like``/``ilike`` take SQL patterns: ``%`` and ``_`` are wildcards and a backslash escapes
@@ -83,11 +100,11 @@ class TextFilter(RangeFilter[str], kw_only=True, forbid_unknown_fields=True, omi
     in it are escaped (with ``/``, SQLAlchemy's autoescape) so ``50%`` matches only "50%".
     """
 
-    like: str | UnsetType = UNSET
-    ilike: str | UnsetType = UNSET
-    startswith: str | UnsetType = UNSET
-    endswith: str | UnsetType = UNSET
-    contains: str | UnsetType = UNSET
+    like: LikePattern | UnsetType = UNSET
+    ilike: LikePattern | UnsetType = UNSET
+    startswith: Text | UnsetType = UNSET
+    endswith: Text | UnsetType = UNSET
+    contains: Text | UnsetType = UNSET
 
     def conditions(self, column: _Column) -> list[ColumnElement[bool]]:
         conditions = super().conditions(column)
@@ -102,6 +119,42 @@ class TextFilter(RangeFilter[str], kw_only=True, forbid_unknown_fields=True, omi
         if self.contains is not UNSET:
             conditions.append(column.contains(self.contains, autoescape=True))
         return conditions
+
+
+def check_decimal_filter(
+    value_filter: EqFilter[Any] | None, field: str, precision: int | None, scale: int | None
+) -> None:
+    """Raise ValueError unless every Decimal operand of ``value_filter`` suits the column.
+
+    msgspec cannot bound a Decimal, and the databases refuse what a NUMERIC cannot hold
+    (``Infinity``, ``NaN``, ``1e999999``) with a driver error. An operand must be finite with at
+    most ``precision - scale`` digits before the point (``MAX_DECIMAL_DIGITS`` when the precision
+    is unknown) and ``MAX_DECIMAL_DIGITS`` after it: more decimals than the column's scale still
+    compare. Called from the generated filter's ``__post_init__``, where a ValueError becomes a
+    ``msgspec.ValidationError`` on decode.
+    """
+    if value_filter is None:
+        return
+    whole_limit = MAX_DECIMAL_DIGITS if precision is None else precision - (scale or 0)
+    for operator in ("eq", "ne", "lt", "le", "gt", "ge", "in_", "not_in"):
+        operand = getattr(value_filter, operator, UNSET)
+        for value in operand if isinstance(operand, list) else [operand]:
+            if not isinstance(value, Decimal):
+                continue
+            name = operator.rstrip("_")
+            if not value.is_finite():
+                raise ValueError(f"{field}.{name}: {value} is not a finite number")
+            _, digits, exponent = value.as_tuple()
+            assert isinstance(exponent, int)  # finite numbers have an int exponent
+            whole = max(0, len(digits) + exponent) if any(digits) else 0
+            if whole > whole_limit:
+                raise ValueError(
+                    f"{field}.{name}: at most {whole_limit} digits before the decimal point"
+                )
+            if -exponent > MAX_DECIMAL_DIGITS:
+                raise ValueError(
+                    f"{field}.{name}: at most {MAX_DECIMAL_DIGITS} digits after the decimal point"
+                )
 
 
 def _null_condition(column: _Column, is_null: bool | UnsetType) -> list[ColumnElement[bool]]:

@@ -1,9 +1,11 @@
-"""Context managers that wrap a repository write and translate its integrity errors.
+"""Context managers that wrap a repository write and translate its integrity and data errors.
 
 A failed INSERT/UPDATE leaves the transaction aborted on PostgreSQL and the ORM session in a
 "needs rollback" state everywhere, so the guard rolls the session back before raising: the session
 stays usable, and rows the caller added earlier in the same transaction are discarded rather than
-half-committed later. Callers who want to keep earlier work wrap the write in
+half-committed later. A value the database refuses (too long, out of range) is a ``DataError``,
+rolled back the same way: on PostgreSQL it would otherwise leave the session needing a rollback
+(``PendingRollbackError`` on its next use). Callers who want to keep earlier work wrap the write in
 ``session.begin_nested()`` themselves.
 """
 
@@ -13,11 +15,13 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from .data_errors import data_error_of
 from .errors import RepositoryError, UniqueKeySpec
 from .integrity import translate_integrity_error
+from .unsupported import unsupported_write
 
 if TYPE_CHECKING:  # asyncio support needs greenlet: sync-only apps need not install it
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +29,9 @@ if TYPE_CHECKING:  # asyncio support needs greenlet: sync-only apps need not ins
 
 @contextmanager
 def write_guard(session: Session, model: str, keys: Sequence[UniqueKeySpec]) -> Iterator[None]:
-    """Roll back and raise ``ConflictError``/``ForeignKeyError``/... on an ``IntegrityError``.
+    """Roll back and raise ``ConflictError``/``ForeignKeyError``/... on an ``IntegrityError``,
+    ``DataError`` on a value the database refused, ``UnsupportedWriteError`` on a statement it
+    refused as unsupported (a PostgreSQL rule rewrites the table's writes).
 
     A ``RepositoryError`` raised inside the block (a conflict found after the statement ran, as
     :func:`match_upserted` does) rolls back too.
@@ -38,6 +44,12 @@ def write_guard(session: Session, model: str, keys: Sequence[UniqueKeySpec]) -> 
     except RepositoryError:
         session.rollback()
         raise
+    except (DBAPIError, OverflowError) as error:
+        refused = unsupported_write(error, model) or data_error_of(error, model)
+        if refused is None:
+            raise
+        session.rollback()
+        raise refused from error
 
 
 @asynccontextmanager
@@ -53,3 +65,9 @@ async def async_write_guard(
     except RepositoryError:
         await session.rollback()
         raise
+    except (DBAPIError, OverflowError) as error:
+        refused = unsupported_write(error, model) or data_error_of(error, model)
+        if refused is None:
+            raise
+        await session.rollback()
+        raise refused from error

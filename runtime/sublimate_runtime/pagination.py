@@ -3,6 +3,8 @@
 A keyset cursor is the last row's sort key, encoded so that clients treat it as an opaque token
 and pass it back unchanged; decoding validates it against the key's types, so a tampered cursor
 becomes a clean :class:`InvalidCursorError` (a 400 for an API) instead of a database error.
+Generated repositories pass the key's DTO types, bounded as the columns are (an ``int`` within
+its SQL type's range, a string without NUL): a value the key column cannot hold is refused here.
 """
 
 from __future__ import annotations

@@ -6,6 +6,12 @@
   of the engine share it (the embedded default is for demos and tests, not concurrent writers).
 - SQLite batches the INSERTs of rows whose integer key it assigns, as PostgreSQL and MariaDB do:
   see :func:`batch_sqlite_inserts`.
+- Connections are pinged before each checkout (``pool_pre_ping=True``): a connection the server or
+  a proxy closed while it sat idle in the pool (a restart, ``pg_terminate_backend``, an idle
+  timeout) is replaced instead of failing the next request. It costs one round trip per checkout
+  (a transaction, not a statement); pass ``pool_pre_ping=False`` to opt out.
+- A value the database refuses without naming its column (PostgreSQL, SQLite) is traced to its
+  column, for ``DataError.column``: see :mod:`sublimate_runtime.data_errors`.
 - Sessions keep attribute values after commit (``expire_on_commit=False``): a service returns DTOs
   built from objects after committing; expired attributes would cost a query each, and under
   AsyncSession an implicit load raises ``MissingGreenlet``.
@@ -22,6 +28,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.sql.compiler import InsertmanyvaluesSentinelOpts
 
+from .data_errors import name_data_errors
+
 if TYPE_CHECKING:  # asyncio support needs greenlet: imported only where it is used
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -32,7 +40,7 @@ DEFAULT_ASYNC_URL = "sqlite+aiosqlite:///:memory:"
 def create_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     """``sqlalchemy.create_engine`` with the SQLite settings above; ``None`` means in-memory."""
     parsed = make_url(url or DEFAULT_URL)
-    engine = sqlalchemy.create_engine(parsed, **_sqlite_options(parsed, kwargs))
+    engine = name_data_errors(sqlalchemy.create_engine(parsed, **_engine_options(parsed, kwargs)))
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _enable_foreign_keys)
         batch_sqlite_inserts(engine)
@@ -44,7 +52,8 @@ def create_async_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEng
     from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
     parsed = make_url(url or DEFAULT_ASYNC_URL)
-    engine = _create_async_engine(parsed, **_sqlite_options(parsed, kwargs))
+    engine = _create_async_engine(parsed, **_engine_options(parsed, kwargs))
+    name_data_errors(engine.sync_engine)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _enable_foreign_keys)
         batch_sqlite_inserts(engine.sync_engine)
@@ -83,8 +92,10 @@ def async_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessio
     return async_sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def _sqlite_options(url: URL, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Add StaticPool for in-memory SQLite unless the caller chose a pool."""
+def _engine_options(url: URL, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Pre-ping unless the caller said otherwise; StaticPool for in-memory SQLite unless the
+    caller chose a pool."""
+    kwargs = {"pool_pre_ping": True, **kwargs}
     in_memory = url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
     if url.get_backend_name() != "sqlite" or not in_memory or "poolclass" in kwargs:
         return kwargs

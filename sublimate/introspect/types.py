@@ -13,15 +13,28 @@ The strings made here are printed by the templates as they are, so they follow o
   nearest generic ancestor exported by `sqlalchemy` (`postgresql.JSONB` -> `sa.JSON()`), while
   `sql_type` keeps the real name (`JSONB`) for messages.
 
-DTO constraints: `String(n)` -> `Annotated[str, Meta(max_length=n)]`, `LargeBinary(n)` likewise
-for bytes, and a `Numeric(p, s)` read as float -> `Annotated[float, Meta(gt=-10**(p-s),
-lt=10**(p-s))]`. A `Numeric` read as `decimal.Decimal` gets no `Meta`: msgspec rejects numeric
-bounds on Decimal (`TypeError: Can only set gt on a numeric type`), so the bounds stay in
-`precision` / `scale` for a template to check if it wants to.
+DTO constraints: what the column can hold, so that a value it cannot hold is a validation error
+where the input came in (a 400 naming the field) rather than a driver error inside a write (a 500,
+or a silent truncation). msgspec checks them on decode, and they show in the JSON/OpenAPI schema.
+
+- `String(n)` -> `Annotated[str, Meta(max_length=n, pattern=NO_NUL)]`; every string column
+  refuses NUL (PostgreSQL cannot store it in text); `LargeBinary(n)` -> `max_length` for bytes.
+- an integer -> `Annotated[int, Meta(ge=..., le=...)]`, the range of its SQL type: SMALLINT 16
+  bits, INTEGER 32, BIGINT 64 (MySQL's TINYINT 8 and MEDIUMINT 24), unsigned from 0 on MySQL. The
+  declared type decides, on SQLite too, where every integer column stores 64 bits.
+- `Uuid(as_uuid=False)` (read as `str`) -> `Meta(pattern=UUID_TEXT)`: a malformed UUID is a 400,
+  not PostgreSQL's "invalid input syntax for type uuid".
+- `DateTime` / `Time` -> `Meta(tz=True)` with `timezone=True`, else `Meta(tz=False)`: an aware
+  value in a naive column (or the reverse) is refused instead of shifted or rejected by a driver.
+- a `Numeric(p, s)` read as float -> `Annotated[float, Meta(gt=-10**(p-s), lt=10**(p-s))]`. A
+  `Numeric` read as `decimal.Decimal` gets no `Meta`: msgspec rejects numeric bounds on Decimal
+  (`TypeError: Can only set gt on a numeric type`), so the bounds stay in `precision` / `scale`
+  for the generated `__post_init__` checks.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import decimal
 import enum
@@ -36,9 +49,10 @@ from sqlalchemy.sql import sqltypes
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from sublimate import naming
+from sublimate.bounds import NO_NUL, UUID_TEXT, int_bounds
 from sublimate.ir import Diagnostic, EnumType, FilterKind, Import
 
-__all__ = ["ColumnType", "column_type", "render_annotation"]
+__all__ = ["ColumnType", "column_type", "int_range", "render_annotation", "with_int_range"]
 
 _STDLIB: dict[type, tuple[str, Import]] = {
     datetime.datetime: ("datetime.datetime", ("datetime", "")),
@@ -53,6 +67,15 @@ _CONTAINERS = frozenset({list, dict, set, frozenset, tuple})
 _ANY: Import = ("typing", "Any")
 _ANNOTATED: Import = ("typing", "Annotated")
 _META: Import = ("msgspec", "Meta")
+
+# Bits of the integer SQL types, most specific class first (MySQL's types subclass the generic
+# ones, TINYINT and MEDIUMINT only `Integer`); anything else integer is an INTEGER.
+_INT_BITS: tuple[tuple[str, int], ...] = (
+    ("TINYINT", 8),
+    ("SmallInteger", 16),
+    ("MEDIUMINT", 24),
+    ("BigInteger", 64),
+)
 
 
 def render_annotation(tp: object) -> tuple[str, tuple[Import, ...]]:
@@ -127,6 +150,8 @@ class ColumnType:
     imports: tuple[Import, ...]
     enum: EnumType | None  # for Schema.enums; Column.enum = enum.name
     diagnostics: tuple[Diagnostic, ...]
+    int_range: tuple[int, int] | None = None  # the values an integer SQL type holds
+    pattern: str | None = None  # a str column's values match it (a UUID's text), else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +186,8 @@ class _Sql:
     scale: int | None = None
     enum: EnumType | None = None
     problem: str | None = None
+    int_range: tuple[int, int] | None = None
+    pattern: str | None = None
 
 
 def column_type(sa_type: TypeEngine[Any], *, declared: object = None, where: str) -> ColumnType:
@@ -181,11 +208,15 @@ def column_type(sa_type: TypeEngine[Any], *, declared: object = None, where: str
     if sql.meta is not None:
         dto_type = f"Annotated[{python_type}, Meta({sql.meta})]"
         imports |= {_ANNOTATED, _META}
+    int_range = sql.int_range
+    pattern = sql.pattern
     declared_text = _render_declared(declared)
     if declared_text is not None and declared_text[0] != python_type:
         python_type = dto_type = declared_text[0]
         imports = set(declared_text[1])
         enum_type = None
+        int_range = None
+        pattern = None
         if filter_kind is FilterKind.TEXT and python_type != "str":
             filter_kind = FilterKind.EQUALITY
     diagnostics: tuple[Diagnostic, ...] = ()
@@ -204,6 +235,8 @@ def column_type(sa_type: TypeEngine[Any], *, declared: object = None, where: str
         imports=tuple(sorted(imports)),
         enum=enum_type,
         diagnostics=diagnostics,
+        int_range=int_range,
+        pattern=pattern,
     )
 
 
@@ -266,7 +299,7 @@ def _sql(sa_type: TypeEngine[Any]) -> _Sql:
     if isinstance(t, sqltypes.Boolean):
         return _simple(t, bool, FilterKind.EQUALITY, fallback="Boolean")
     if isinstance(t, sqltypes.Integer):
-        return _simple(t, int, FilterKind.RANGE, fallback="Integer")
+        return _integer(t)
     if isinstance(t, sqltypes.Float | sqltypes.Numeric):
         return _numeric(t)
     if isinstance(t, sqltypes.String):
@@ -275,7 +308,8 @@ def _sql(sa_type: TypeEngine[Any]) -> _Sql:
         tz = ("timezone=True",) if t.timezone else ()
         python = datetime.datetime if isinstance(t, sqltypes.DateTime) else datetime.time
         fallback = "DateTime" if python is datetime.datetime else "Time"
-        return _simple(t, python, FilterKind.RANGE, *tz, fallback=fallback)
+        simple = _simple(t, python, FilterKind.RANGE, *tz, fallback=fallback)
+        return dataclasses.replace(simple, meta=f"tz={bool(t.timezone)}")
     if isinstance(t, sqltypes.Date):
         return _simple(t, datetime.date, FilterKind.RANGE, fallback="Date")
     if isinstance(t, sqltypes._AbstractInterval):
@@ -287,7 +321,9 @@ def _sql(sa_type: TypeEngine[Any]) -> _Sql:
         return _simple(t, Any, FilterKind.NONE, *args, fallback="JSON", orderable=False)
     if isinstance(t, sqltypes.Uuid):
         if not t.as_uuid:
-            return _simple(t, str, FilterKind.EQUALITY, "as_uuid=False", fallback="Uuid")
+            text = _simple(t, str, FilterKind.EQUALITY, "as_uuid=False", fallback="Uuid")
+            meta = f"pattern={naming.literal(UUID_TEXT)}"
+            return dataclasses.replace(text, meta=meta, pattern=UUID_TEXT)
         return _simple(t, uuid.UUID, FilterKind.EQUALITY, fallback="Uuid")
     if isinstance(t, sqltypes.ARRAY):
         return _array(t)
@@ -296,6 +332,37 @@ def _sql(sa_type: TypeEngine[Any]) -> _Sql:
     if isinstance(t, TypeDecorator):
         return _decorated(t)
     return _unknown(t)
+
+
+def int_range(sa_type: TypeEngine[Any]) -> tuple[int, int]:
+    """The smallest and largest value of an integer SQL type (see `_INT_BITS`)."""
+    names = {cls.__name__ for cls in type(sa_type).__mro__}
+    bits = next((bits for name, bits in _INT_BITS if name in names), 32)
+    if getattr(sa_type, "unsigned", False):
+        return 0, 2**bits - 1
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+
+def with_int_range(info: ColumnType, bounds: tuple[int, int]) -> ColumnType:
+    """`info` of an integer column whose values are `bounds` instead (a dialect's own range)."""
+    if info.int_range is None or info.dto_type != _int_dto(info.int_range):
+        return info
+    return dataclasses.replace(info, int_range=bounds, dto_type=_int_dto(bounds))
+
+
+def _int_dto(bounds: tuple[int, int]) -> str:
+    return f"Annotated[int, Meta({_int_meta(bounds)})]"
+
+
+def _int_meta(bounds: tuple[int, int]) -> str:
+    """`ge=..., le=...`; msgspec takes no bound beyond int64 (an unsigned BIGINT gets `ge=0`)."""
+    return ", ".join(int_bounds(bounds))
+
+
+def _integer(t: sqltypes.Integer) -> _Sql:
+    bounds = int_range(t)
+    simple = _simple(t, int, FilterKind.RANGE, fallback="Integer")
+    return dataclasses.replace(simple, meta=_int_meta(bounds), int_range=bounds)
 
 
 def _numeric(t: sqltypes.Numeric[Any] | sqltypes.Float[Any]) -> _Sql:
@@ -338,7 +405,8 @@ def _string(t: sqltypes.String) -> _Sql:
         filter_kind=FilterKind.TEXT,
         orderable=True,
         spelling=_spell(t, *args, fallback="String"),
-        meta=f"max_length={t.length}" if t.length is not None else None,
+        meta=(f"max_length={t.length}, " if t.length is not None else "")
+        + f"pattern={naming.literal(NO_NUL)}",
         max_length=t.length,
     )
 

@@ -311,13 +311,18 @@ def test_openapi_shows_the_dto_constraints(client: Any) -> None:
     # A composite key's columns are both required on create; the Update DTO has neither.
     assert sorted(schemas["CastingCreate"]["required"]) == ["actor", "film_id", "position"]
     assert set(schemas["CastingUpdate"]["properties"]) == {"actor"}
-    # The item routes document one path parameter per key column, typed.
+    # The item routes document one path parameter per key column, typed (an integer with the range
+    # of its SQL type).
     operation = client.get("/schema/openapi.json").json()["paths"][
         "/castings/{film_id}/{position}"
     ]["get"]
     parameters = {p["name"]: p for p in operation["parameters"] if p["in"] == "path"}
     assert parameters["film_id"]["schema"] == {"type": "string", "format": "uuid"}
-    assert parameters["position"]["schema"] == {"type": "integer"}
+    assert parameters["position"]["schema"] == {
+        "type": "integer",
+        "minimum": -(2**31),
+        "maximum": 2**31 - 1,
+    }
     assert all(p["required"] for p in parameters.values())
 
 

@@ -97,7 +97,11 @@ def test_special_python_types() -> None:
     assert (flag.python_type, flag.sql_type_expr) == ("bool", "sa.Boolean()")
     assert _info(mysql.SET("a", "b"), mysql.dialect()).python_type == "set[str]"
     unsigned = _info(mysql.BIGINT(unsigned=True), mysql.dialect())
-    assert unsigned.dto_type == "Annotated[int, Meta(ge=0)]"
+    assert unsigned.dto_type == "Annotated[int, Meta(ge=0)]"  # msgspec: no bound beyond int64
+    # SQLite's INTEGER holds 64 bits (the rowid); its SMALLINT is bounded as declared.
+    assert _info(sa.INTEGER(), sqlite.dialect()).int_range == (-(2**63), 2**63 - 1)
+    assert _info(sa.SMALLINT(), sqlite.dialect()).int_range == (-(2**15), 2**15 - 1)
+    assert _info(sa.INTEGER(), postgresql.dialect()).int_range == (-(2**31), 2**31 - 1)
     literal = _info(sa.VARCHAR(20), sqlite.dialect(), check_values=("new", 'it"s'))
     assert literal.python_type == "Literal['new', 'it\"s']"
     assert literal.filter_kind is FilterKind.EQUALITY

@@ -19,6 +19,7 @@ CONTRACT = {
     "UnsetType",
     "set_fields",
     "check_decimal",
+    "check_decimal_filter",
     "EqFilter",
     "RangeFilter",
     "TextFilter",
@@ -43,6 +44,11 @@ CONTRACT = {
     "batch_sqlite_inserts",
     "session_factory",
     "async_session_factory",
+    # error_details.py: what an HTTP answer may say about a refused write
+    "Violation",
+    "violated",
+    # data_errors.py: a value a statement refused, caught by an app's error handler
+    "refused_value",
     # routing.py
     "READ_INTENT",
     "WRITE_INTENT",
@@ -60,6 +66,15 @@ CONTRACT = {
     "Cache",
     "ModelCache",
     "CacheInvalidationWarning",
+    "CacheUnavailableWarning",
+    "CacheEntryWarning",
+    # failing services (issue 13)
+    "DataError",
+    "validated",
+    # a write a PostgreSQL rule rewrites (issue 12)
+    "UnsupportedWriteError",
+    # a PostgreSQL DOMAIN column's type in models generated from a database (issue 12)
+    "Domain",
 }
 
 

@@ -110,7 +110,7 @@ def test_uuid_primary_key_with_python_default(shop: Schema) -> None:
 def test_string_columns(shop: Schema) -> None:
     customer = entity(shop, "Customer")
     email, name = customer.column("email"), customer.column("name")
-    assert email.dto_type == "Annotated[str, Meta(max_length=255)]"
+    assert email.dto_type == "Annotated[str, Meta(max_length=255, pattern='^[^\\\\x00]*$')]"
     assert email.max_length == 255
     assert email.filter_kind is FilterKind.TEXT
     assert email.comment == "Login; unique"

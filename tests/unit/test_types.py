@@ -14,15 +14,18 @@ import msgspec
 import pytest
 import sqlalchemy as sa
 from fixtures_models.shop import Status
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
+from sublimate.bounds import NO_NUL, UUID_TEXT
 from sublimate.introspect.types import column_type, render_annotation
 from sublimate.ir import FilterKind, Import
 
 EQ, RANGE, TEXT, NONE = FilterKind.EQUALITY, FilterKind.RANGE, FilterKind.TEXT, FilterKind.NONE
 DT = ("datetime", "")
 META = [("msgspec", "Meta"), ("typing", "Annotated")]
+NUL = f"pattern={NO_NUL!r}"  # every string column refuses NUL
+INT32 = "Annotated[int, Meta(ge=-2147483648, le=2147483647)]"
 
 
 class Point(UserDefinedType[Any]):
@@ -50,13 +53,32 @@ def local_enum() -> type[enum.Enum]:
 
 
 CASES: list[tuple[sa.types.TypeEngine[Any], str, str, str, str, FilterKind, bool, list[Import]]] = [
-    (sa.Integer(), "int", "int", "Integer", "sa.Integer()", RANGE, True, []),
-    (sa.SmallInteger(), "int", "int", "SmallInteger", "sa.SmallInteger()", RANGE, True, []),
-    (sa.BigInteger(), "int", "int", "BigInteger", "sa.BigInteger()", RANGE, True, []),
+    # Integers are bounded by their SQL type's range.
+    (sa.Integer(), "int", INT32, "Integer", "sa.Integer()", RANGE, True, META),
+    (
+        sa.SmallInteger(),
+        "int",
+        "Annotated[int, Meta(ge=-32768, le=32767)]",
+        "SmallInteger",
+        "sa.SmallInteger()",
+        RANGE,
+        True,
+        META,
+    ),
+    (
+        sa.BigInteger(),
+        "int",
+        "Annotated[int, Meta(ge=-9223372036854775808, le=9223372036854775807)]",
+        "BigInteger",
+        "sa.BigInteger()",
+        RANGE,
+        True,
+        META,
+    ),
     (
         sa.String(255),
         "str",
-        "Annotated[str, Meta(max_length=255)]",
+        f"Annotated[str, Meta(max_length=255, {NUL})]",
         "String(255)",
         "sa.String(255)",
         TEXT,
@@ -66,19 +88,19 @@ CASES: list[tuple[sa.types.TypeEngine[Any], str, str, str, str, FilterKind, bool
     (
         sa.VARCHAR(12),
         "str",
-        "Annotated[str, Meta(max_length=12)]",
+        f"Annotated[str, Meta(max_length=12, {NUL})]",
         "VARCHAR(12)",
         "sa.VARCHAR(12)",
         TEXT,
         True,
         META,
     ),
-    (sa.String(), "str", "str", "String", "sa.String()", TEXT, True, []),
-    (sa.Text(), "str", "str", "Text", "sa.Text()", TEXT, True, []),
+    (sa.String(), "str", f"Annotated[str, Meta({NUL})]", "String", "sa.String()", TEXT, True, META),
+    (sa.Text(), "str", f"Annotated[str, Meta({NUL})]", "Text", "sa.Text()", TEXT, True, META),
     (
         sa.Unicode(10),
         "str",
-        "Annotated[str, Meta(max_length=10)]",
+        f"Annotated[str, Meta(max_length=10, {NUL})]",
         "Unicode(10)",
         "sa.Unicode(10)",
         TEXT,
@@ -88,12 +110,12 @@ CASES: list[tuple[sa.types.TypeEngine[Any], str, str, str, str, FilterKind, bool
     (
         sa.String(collation="C"),
         "str",
-        "str",
+        f"Annotated[str, Meta({NUL})]",
         "String(collation='C')",
         "sa.String(collation='C')",
         TEXT,
         True,
-        [],
+        META,
     ),
     (
         sa.Numeric(10, 2),
@@ -129,27 +151,37 @@ CASES: list[tuple[sa.types.TypeEngine[Any], str, str, str, str, FilterKind, bool
     (sa.Double(), "float", "float", "Double", "sa.Double()", RANGE, True, []),
     (sa.Boolean(), "bool", "bool", "Boolean", "sa.Boolean()", EQ, True, []),
     (sa.Date(), "datetime.date", "datetime.date", "Date", "sa.Date()", RANGE, True, [DT]),
+    # Times hold a timezone exactly when the column does.
     (
         sa.DateTime(),
         "datetime.datetime",
-        "datetime.datetime",
+        "Annotated[datetime.datetime, Meta(tz=False)]",
         "DateTime",
         "sa.DateTime()",
         RANGE,
         True,
-        [DT],
+        [DT, *META],
     ),
     (
         sa.DateTime(timezone=True),
         "datetime.datetime",
-        "datetime.datetime",
+        "Annotated[datetime.datetime, Meta(tz=True)]",
         "DateTime(timezone=True)",
         "sa.DateTime(timezone=True)",
         RANGE,
         True,
-        [DT],
+        [DT, *META],
     ),
-    (sa.Time(), "datetime.time", "datetime.time", "Time", "sa.Time()", RANGE, True, [DT]),
+    (
+        sa.Time(),
+        "datetime.time",
+        "Annotated[datetime.time, Meta(tz=False)]",
+        "Time",
+        "sa.Time()",
+        RANGE,
+        True,
+        [DT, *META],
+    ),
     (
         sa.Interval(),
         "datetime.timedelta",
@@ -178,12 +210,12 @@ CASES: list[tuple[sa.types.TypeEngine[Any], str, str, str, str, FilterKind, bool
     (
         sa.Uuid(as_uuid=False),
         "str",
-        "str",
+        f"Annotated[str, Meta(pattern={UUID_TEXT!r})]",  # a UUID's text, not any string
         "Uuid(as_uuid=False)",
         "sa.Uuid(as_uuid=False)",
         EQ,
         True,
-        [],
+        [("msgspec", "Meta"), ("typing", "Annotated")],
     ),
     (
         sa.Enum("a", "b", name="mood"),
@@ -208,7 +240,7 @@ CASES: list[tuple[sa.types.TypeEngine[Any], str, str, str, str, FilterKind, bool
     (
         Trimmed(),
         "str",
-        "Annotated[str, Meta(max_length=30)]",
+        f"Annotated[str, Meta(max_length=30, {NUL})]",
         "String(30)",
         "sa.String(30)",
         TEXT,
@@ -280,6 +312,57 @@ def test_string_constraint_is_enforced_by_msgspec() -> None:
     assert msgspec.json.decode(b'"abc"', type=dto) == "abc"
     with pytest.raises(msgspec.ValidationError, match="length <= 3"):
         msgspec.json.decode(b'"abcd"', type=dto)
+
+
+@pytest.mark.parametrize(
+    ("sa_type", "low", "high"),
+    [
+        (sa.SmallInteger(), -(2**15), 2**15 - 1),
+        (sa.Integer(), -(2**31), 2**31 - 1),
+        (sa.BigInteger(), -(2**63), 2**63 - 1),
+        (mysql.TINYINT(), -128, 127),
+        (mysql.MEDIUMINT(unsigned=True), 0, 2**24 - 1),
+        (mysql.INTEGER(unsigned=True), 0, 2**32 - 1),
+        (mysql.BIGINT(unsigned=True), 0, 2**64 - 1),
+    ],
+    ids=["smallint", "int", "bigint", "tinyint", "mediumint-unsigned", "int-unsigned", "bigint-u"],
+)
+def test_integer_range_is_enforced_by_msgspec(
+    sa_type: sa.types.TypeEngine[Any], low: int, high: int
+) -> None:
+    """An integer outside its SQL type's range is a validation error, not a database error."""
+    info = column_type(sa_type, where="t.c")
+    assert info.int_range == (low, high)
+    dto = eval(info.dto_type, _namespace(info.imports))
+    for fine in (low, high):
+        assert msgspec.json.decode(str(fine).encode(), type=dto) == fine
+    # msgspec checks no bound beyond int64: an unsigned BIGINT's top is the database's to refuse.
+    for bad in (low - 1, high + 1) if high < 2**64 - 1 else (low - 1,):
+        with pytest.raises(msgspec.ValidationError, match="Expected `int`"):
+            msgspec.json.decode(str(bad).encode(), type=dto)
+
+
+def test_integer_declared_otherwise_has_no_range() -> None:
+    info = column_type(sa.Integer(), declared=bool, where="t.c")
+    assert (info.dto_type, info.int_range) == ("bool", None)
+
+
+def test_timezone_and_nul_are_enforced_by_msgspec() -> None:
+    naive, aware = b'"2024-05-01T12:00:00"', b'"2024-05-01T12:00:00+02:00"'
+    for sa_type, good, bad in (
+        (sa.DateTime(), naive, aware),
+        (sa.DateTime(timezone=True), aware, naive),
+    ):
+        info = column_type(sa_type, where="t.c")
+        dto = eval(info.dto_type, _namespace(info.imports))
+        msgspec.json.decode(good, type=dto)
+        with pytest.raises(msgspec.ValidationError, match="timezone"):
+            msgspec.json.decode(bad, type=dto)
+    info = column_type(sa.Text(), where="t.c")
+    dto = eval(info.dto_type, _namespace(info.imports))
+    assert msgspec.json.decode(rb'"a\nb"', type=dto) == "a\nb"
+    with pytest.raises(msgspec.ValidationError, match="regex"):
+        msgspec.json.decode(rb'"a\u0000b"', type=dto)
 
 
 def test_numeric_keeps_precision_and_scale() -> None:
@@ -371,7 +454,7 @@ def test_declared_json_dict() -> None:
 def test_declared_optional_keeps_constraints() -> None:
     info = column_type(sa.String(5), declared=str | None, where="t.c")
     assert info.python_type == "str"
-    assert info.dto_type == "Annotated[str, Meta(max_length=5)]"
+    assert info.dto_type == f"Annotated[str, Meta(max_length=5, {NUL})]"
 
 
 def test_declared_type_that_differs_drops_constraints() -> None:

@@ -1,0 +1,204 @@
+"""Litestar wiring for the apps sublimate generates (`litestar = true`), reusable in your own.
+
+The generated `app.py` carries only what is about its project (its controllers, its logger, its
+`create_app`); the machinery every app shares lives here, so a fix reaches every app by upgrading
+`sublimate-runtime`, not by regenerating. An app of your own can take the same answers:
+
+    Litestar(
+        route_handlers=[...],
+        dependencies={"db_session": session_provider(engine)},
+        exception_handlers=exception_handlers(logging.getLogger("myapp")),
+    )
+
+What the answers guarantee: the runtime's errors become HTTP answers (`NotFoundError` 404;
+`ConflictError` and `ForeignKeyError` 409, a conflict with its key's columns;
+`IntegrityViolationError`, a CHECK or NOT NULL constraint, 422 naming the constraint or column;
+`DataError`, a value the column cannot hold, 400 naming the column when the database said which;
+`UnsupportedWriteError`, a write a PostgreSQL rule rewrites, 501 naming the table). A value the
+database refuses in a read (a filter operand no type bound catches) is a 400 as well, classified
+by `refused_value`. No answer carries SQL or driver text. Any other exception is logged with its
+traceback and the request's method and path (never its body) and answered with a plain 500.
+
+Needs the `litestar` extra: `pip install 'sublimate-runtime[litestar]'`. The top-level
+`sublimate_runtime` package does not import this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Request, Response
+from litestar.di import Provide
+from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import StatementError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from .cache import Cache
+from .data_errors import refused_value
+from .error_details import violated
+from .errors import (
+    ConflictError,
+    DataError,
+    ForeignKeyError,
+    IntegrityViolationError,
+    NotFoundError,
+    UnsupportedWriteError,
+)
+from .session import async_session_factory
+
+__all__ = [
+    "cache_from_environment",
+    "conflict",
+    "data_error",
+    "exception_handlers",
+    "foreign_key",
+    "integrity_violation",
+    "not_found",
+    "session_provider",
+    "unsupported_write",
+]
+
+Answer = Response[dict[str, Any]]
+
+
+def not_found(_: Request[Any, Any, Any], error: NotFoundError) -> Answer:
+    """404 with the error's text (the model and the key asked for, which the caller sent)."""
+    return Response({"status_code": 404, "detail": str(error)}, status_code=404)
+
+
+def conflict(_: Request[Any, Any, Any], error: ConflictError) -> Answer:
+    """409 with the columns of the unique key the write collided on, so a client can say which."""
+    body = {"status_code": 409, "detail": str(error), "columns": list(error.columns)}
+    return Response(body, status_code=409)
+
+
+def foreign_key(_: Request[Any, Any, Any], error: ForeignKeyError) -> Answer:
+    """409: the write references a row that is missing (or is referenced by one that remains)."""
+    return Response({"status_code": 409, "detail": str(error)}, status_code=409)
+
+
+def integrity_violation(_: Request[Any, Any, Any], error: IntegrityViolationError) -> Answer:
+    """422 naming the constraint (or the column) when the database said which; never its text."""
+    names = violated(error.original)
+    what = [f"constraint {names.constraint}"] if names.constraint else []
+    what += [f"column {names.column}"] if names.column else []
+    detail = f"{error.model} violates {', '.join(what) or 'a constraint'}"
+    body: dict[str, Any] = {"status_code": 422, "detail": detail, "constraint": names.constraint}
+    if names.column:
+        body["columns"] = [names.column]
+    return Response(body, status_code=422)
+
+
+def data_error(_: Request[Any, Any, Any], error: DataError) -> Answer:
+    """400 naming the column when the database said which; never the driver's message."""
+    where = f" (column {error.column})" if error.column else ""
+    body = {
+        "status_code": 400,
+        "detail": f"{error.model}: a value does not fit its column{where}",
+        "columns": [error.column] if error.column else [],
+    }
+    return Response(body, status_code=400)
+
+
+def unsupported_write(_: Request[Any, Any, Any], error: UnsupportedWriteError) -> Answer:
+    """501: a rule rewrites this table's writes, so no generated write can hand the row back."""
+    where = f"table {error.table}" if error.table else "its table"
+    detail = (
+        f"{error.model}: a database rule rewrites writes to {where}; this API cannot write it"
+        " (write it with your own SQL)"
+    )
+    return Response({"status_code": 501, "detail": detail, "table": error.table}, status_code=501)
+
+
+def _server_error(
+    logger: logging.Logger, request: Request[Any, Any, Any], error: Exception
+) -> Answer:
+    """Log the unexpected error with its traceback; answer a plain 500 that tells nothing."""
+    logger.error("%s %s failed", request.method, request.url.path, exc_info=error)
+    return Response({"status_code": 500, "detail": "Internal Server Error"}, status_code=500)
+
+
+def _statement_error(
+    logger: logging.Logger, request: Request[Any, Any, Any], error: StatementError | OverflowError
+) -> Answer:
+    """A statement failed outside a write guard (a read): 400 when the database refused a value
+    (SQLSTATE class 22, a MariaDB data error, SQLite's int beyond 64 bits) or SQLAlchemy could not
+    convert it for its column (an overflow), else unexpected: logged, 500."""
+    tags = request.route_handler.resolve_tags()
+    refused = refused_value(error, tags[0] if tags else request.url.path)
+    if refused is None:
+        return _server_error(logger, request, error)
+    return data_error(request, refused)
+
+
+def exception_handlers(logger: logging.Logger) -> ExceptionHandlersMap:
+    """The error mapping of a generated app, unexpected errors logged on `logger`.
+
+    Pass the app's own logger (the generated app passes its module's), so its records carry the
+    app's name. A fresh dict each call: add or replace handlers in it freely.
+    """
+
+    def statement_error(
+        request: Request[Any, Any, Any], error: StatementError | OverflowError
+    ) -> Answer:
+        return _statement_error(logger, request, error)
+
+    def server_error(request: Request[Any, Any, Any], error: Exception) -> Answer:
+        return _server_error(logger, request, error)
+
+    return {
+        NotFoundError: not_found,
+        ConflictError: conflict,
+        ForeignKeyError: foreign_key,
+        IntegrityViolationError: integrity_violation,
+        DataError: data_error,
+        UnsupportedWriteError: unsupported_write,
+        StatementError: statement_error,
+        OverflowError: statement_error,
+        500: server_error,
+    }
+
+
+def cache_from_environment() -> Cache | None:
+    """A Redis region at $SUBLIMATE_CACHE_URL (needs sublimate-runtime[redis]), or None.
+
+    Keys are prefixed with $SUBLIMATE_CACHE_NAMESPACE (default "sublimate"): apps sharing a
+    Redis need their own, or they read each other's rows.
+    """
+    url = os.environ.get("SUBLIMATE_CACHE_URL")
+    if not url:
+        return None
+    from dogpile.cache import make_region
+
+    arguments = {"url": url, "distributed_lock": True, "thread_local_lock": False}
+    region = make_region().configure(
+        "dogpile.cache.redis", expiration_time=3600, arguments=arguments
+    )
+    return Cache(region, namespace=os.environ.get("SUBLIMATE_CACHE_NAMESPACE") or "sublimate")
+
+
+def session_provider(engine: AsyncEngine, cache: Cache | None = None) -> Provide:
+    """A dependency yielding one AsyncSession per request: commit on success, else roll back.
+
+    The rollback covers every exception the handler raises (the error handlers above answer
+    after it), so a failed request never leaves a half-written transaction behind. With `cache`,
+    every request's session reads the cached models through it (`Cache.attach`).
+    """
+    factory = async_session_factory(engine)
+    if cache is not None:
+        cache.attach(factory)
+
+    async def provide(request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
+        async with factory() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            else:
+                await session.commit()
+
+    return Provide(provide)
