@@ -62,7 +62,12 @@ from sublimate.introspect.reflected_types import reflected_column_type
 from sublimate.introspect.reflection_cache import ReflectionCache
 from sublimate.introspect.sequences import is_plain_serial
 from sublimate.introspect.sqlite_sql import default_sql
-from sublimate.introspect.table_options import TableExtras, read_extras, table_notes
+from sublimate.introspect.table_options import (
+    TableExtras,
+    extension_notes,
+    read_extras,
+    table_notes,
+)
 from sublimate.ir import (
     Check,
     Column,
@@ -312,6 +317,7 @@ def reflect(
                 connection, inspector, key, default, tables, exclude, diagnostics, use_cache
             )
         )
+    diagnostics.extend(extension_notes(connection))
     if not result:
         scope = f"schema {', '.join(schemas)}" if schemas else "the default schema"
         wanted = f" matching {', '.join(tables)}" if tables else ""

@@ -35,7 +35,7 @@ from sqlalchemy.engine.reflection import ObjectKind
 from sublimate.introspect.sequences import SequenceRef, column_sequences
 from sublimate.ir import Diagnostic
 
-__all__ = ["TableExtras", "read_extras", "table_notes"]
+__all__ = ["TableExtras", "extension_notes", "read_extras", "table_notes"]
 
 _EVENTS = {"2": "UPDATE", "3": "INSERT", "4": "DELETE"}
 
@@ -198,6 +198,30 @@ def _mysql(
 
 
 # --- warnings ------------------------------------------------------------------------------
+
+_EXTENSIONS = sa.text(
+    "SELECT extname FROM pg_catalog.pg_extension WHERE extname <> 'plpgsql' ORDER BY extname"
+)
+
+
+def extension_notes(connection: Connection) -> list[Diagnostic]:
+    """PostgreSQL extensions the database has: types, operator classes and index methods the
+    models use may come from one (a gist index on an integer needs btree_gist), and neither the
+    models nor their migrations create extensions, so `create_all` on a new database fails
+    until they exist. One warning naming them, so that is found before, not after."""
+    if connection.dialect.name != "postgresql":
+        return []
+    names = [str(row[0]) for row in connection.execute(_EXTENSIONS)]
+    if not names:
+        return []
+    return [
+        Diagnostic(
+            where="database",
+            message=f"extensions {', '.join(names)} are installed: the models do not create"
+            " them; run CREATE EXTENSION on a new database (or in a migration) before"
+            " create_all or upgrade",
+        )
+    ]
 
 
 def table_notes(where: str, extras: TableExtras) -> list[Diagnostic]:

@@ -500,3 +500,23 @@ def test_mariadb_default_the_reflection_drops_is_warned_about(
     assert len(lost) == 1, result.stderr
     assert "nextval(" in lost[0] and "not carried" in lost[0]
     assert not [line for line in _warnings(result) if "ticket.note" in line]  # carried: silent
+
+
+def test_postgresql_extensions_are_named_in_a_warning(
+    server_admin: Any, tmp_path: Path
+) -> None:
+    """A gist index on an integer needs btree_gist: create_all on a new database fails until the
+    extension exists, and the models do not create it. Generation says so, naming it."""
+    with database_on(server_admin("postgresql"), "postgresql") as url:
+        _execute(
+            url,
+            "CREATE EXTENSION btree_gist",
+            "CREATE TABLE slot (id int PRIMARY KEY, room int NOT NULL)",
+            "CREATE INDEX ix_slot_room ON slot USING gist (room)",
+        )
+        result = generate(url, make_project(tmp_path / "project", formatter="ruff"))
+    named = [line for line in _warnings(result) if "extensions" in line]
+    assert named == [
+        "warning: database: extensions btree_gist are installed: the models do not create them;"
+        " run CREATE EXTENSION on a new database (or in a migration) before create_all or upgrade"
+    ], result.stderr
