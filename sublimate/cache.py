@@ -39,6 +39,7 @@ from pathlib import Path
 from . import __version__
 from .ir import Entity, Schema
 from .manifest import FileRecord, Manifest, body_hash, split_header
+from .settings import SESSIONS
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -99,15 +100,21 @@ class Fingerprint:
     formatter: str  # "black 26.10.1"
     line_length: int
     ir: str
+    sessions: tuple[str, ...] = SESSIONS  # the `sessions` setting: which classes are printed
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        """As recorded in the manifest. `sessions` only when not the default: the manifests
+        written before the setting existed stay as they are."""
+        recorded: dict[str, object] = {
             "sublimate": self.sublimate,
             "templates": self.templates,
             "formatter": self.formatter,
             "line_length": self.line_length,
             "ir": self.ir,
         }
+        if self.sessions != SESSIONS:
+            recorded["sessions"] = list(self.sessions)
+        return recorded
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,13 +161,16 @@ def schema_hashes(schema: Schema) -> SchemaHashes:
     )
 
 
-def fingerprint(schema_hash: str, formatter: str, line_length: int) -> Fingerprint:
+def fingerprint(
+    schema_hash: str, formatter: str, line_length: int, sessions: tuple[str, ...] = SESSIONS
+) -> Fingerprint:
     return Fingerprint(
         sublimate=__version__,
         templates=template_hash(),
         formatter=formatter_id(formatter),
         line_length=line_length,
         ir=schema_hash,
+        sessions=sessions,
     )
 
 
@@ -198,11 +208,12 @@ class RenderCache:
         formatter: str,
         line_length: int,
         enabled: bool = True,
+        sessions: tuple[str, ...] = SESSIONS,
     ) -> RenderCache:
         hashes = schema_hashes(schema)
         return cls(
             out_dir=out_dir,
-            fingerprint=fingerprint(hashes.schema, formatter, line_length),
+            fingerprint=fingerprint(hashes.schema, formatter, line_length, sessions),
             hashes=hashes,
             records=dict(manifest.files) if manifest is not None and enabled else {},
             enabled=enabled,
@@ -244,6 +255,8 @@ class RenderCache:
             neighbours = ",".join(
                 [self.hashes.context] + [f"{n}={known.get(n, '')}" for n in sorted(set(related))]
             )
+        # The session kinds only when not the default, so that default keys stay as they were.
+        sessions = () if f.sessions == SESSIONS else (",".join(f.sessions),)
         return _digest(
             template,
             path,
@@ -254,6 +267,7 @@ class RenderCache:
             f.templates,
             f.formatter,
             str(f.line_length),
+            *sessions,
         )
 
     def by_input(self, path: str, key: str) -> str | None:

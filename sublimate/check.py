@@ -15,6 +15,7 @@ from typing import Any
 
 from .manifest import MANIFEST
 from .output_paths import OutputTree
+from .settings import SESSIONS
 from .write import Plan
 
 # What an empty facet of a column description means, by position (see manifest.describe_column).
@@ -180,6 +181,10 @@ def fingerprint_changes(old: Mapping[str, object], new: Mapping[str, object]) ->
             lines.append(f"{label}: {old.get(key, 'unknown')} → {new.get(key)}")
     if old.get("templates") != new.get("templates"):
         lines.append("templates changed")
+    default = list(SESSIONS)  # recorded only when not the default
+    was, now = old.get("sessions", default), new.get("sessions", default)
+    if was != now:
+        lines.append(f"sessions: {was} → {now}")
     return lines
 
 

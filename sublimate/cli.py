@@ -12,6 +12,7 @@ import gc
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -22,11 +23,12 @@ from . import check as checking
 from .cache import FormatterError, RenderCache
 from .introspect import IntrospectError
 from .ir import Schema, to_jsonable
-from .manifest import MANIFEST, ManifestError, describe_schema
+from .manifest import MANIFEST, ManifestError, describe_schema, split_header
 from .manifest import read as read_manifest
 from .output_paths import UnsafePathError
 from .parent_packages import create_parent_packages
 from .render import RenderError, render
+from .sessions import user_module_problems
 from .settings import KEY_DOCS, Settings, SettingsError, load
 from .terminal import say, say_block, warnings_as_messages
 from .write import HandEditedError, NotOwnedError, Plan, WriteError, apply, plan
@@ -65,6 +67,13 @@ ExcludeOption = Annotated[
     str | None,
     typer.Option(
         "--exclude", help="With --url: leave these tables/views out (comma-separated globs)."
+    ),
+]
+SessionsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sessions",
+        help="Session kinds to generate classes for: sync,async (default), sync or async.",
     ),
 ]
 OutOption = Annotated[
@@ -194,6 +203,7 @@ def generate(
     schema: SchemaOption = None,
     tables: TablesOption = None,
     exclude: ExcludeOption = None,
+    sessions: SessionsOption = None,
     out: OutOption = None,
     project: ProjectOption = Path("."),
     force: Annotated[
@@ -220,6 +230,7 @@ def generate(
             schemas=schema,
             tables=tables,
             exclude=exclude,
+            sessions=sessions,
         )
         if check:
             _check(settings)
@@ -229,6 +240,8 @@ def generate(
         for init in create_parent_packages(settings.root, settings.out):
             say(f"created {init.relative_to(settings.root).as_posix()} (a package; yours now)")
         for warning in checking.orphan_warnings(the_plan):
+            say(f"warning: {warning}")
+        for warning in _user_module_problems(the_plan, settings):
             say(f"warning: {warning}")
         stats = cache.stats
         if settings.formatter == "black" and stats.formatted >= _RUFF_HINT:
@@ -269,6 +282,7 @@ def _plan(settings: Settings, *, use_cache: bool = True) -> tuple[Plan, RenderCa
         formatter=settings.formatter,
         line_length=settings.line_length,
         enabled=use_cache,
+        sessions=settings.sessions,
     )
     with progress.bar(len(schema.entities)) as advance:
         files = render(schema, settings, cache, progress=advance)
@@ -283,6 +297,31 @@ def _plan(settings: Settings, *, use_cache: bool = True) -> tuple[Plan, RenderCa
     return the_plan, cache
 
 
+def _user_module_problems(
+    the_plan: Plan, settings: Settings, read: Callable[[str], str | None] | None = None
+) -> list[str]:
+    """The user modules the package cannot import with this run's output (see
+    `sublimate.sessions`); `read` gives the files on disk (generate: after writing)."""
+    planned = {f.path: f.content for f in the_plan.write}
+    if read is None:
+
+        def read(path: str) -> str | None:
+            try:
+                return (settings.out_dir / path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                return None
+
+    def after(path: str) -> str | None:
+        return planned[path] if path in planned else read(path)
+
+    init = after("__init__.py")
+    if init is None:
+        return []
+    orphans = {path for path, _ in the_plan.orphans}  # warned about as such
+    modules = [path for path in the_plan.new.user_files if path not in orphans]
+    return user_module_problems(modules, after, split_header(init)[1], settings.sessions)
+
+
 def _check(settings: Settings) -> None:
     if not settings.out_dir.exists():  # nothing to compare: do not render and format it all
         _schema(settings)  # still reports bad input as such
@@ -290,8 +329,10 @@ def _check(settings: Settings) -> None:
         say(f"  {settings.out} has no {MANIFEST}: it was never generated here", err=False)
         say("run `sublimate generate` to write it", err=False)
         raise typer.Exit(1)
-    the_plan, _ = _plan(settings)
+    the_plan, cache = _plan(settings)
     for warning in checking.orphan_warnings(the_plan):
+        say(f"warning: {warning}")
+    for warning in _user_module_problems(the_plan, settings, cache.read):
         say(f"warning: {warning}")
     findings = checking.explain(the_plan, settings.out)
     if not findings:
@@ -311,6 +352,7 @@ def check_command(
     schema: SchemaOption = None,
     tables: TablesOption = None,
     exclude: ExcludeOption = None,
+    sessions: SessionsOption = None,
     out: OutOption = None,
     project: ProjectOption = Path("."),
     debug: DebugOption = False,
@@ -330,6 +372,7 @@ def check_command(
                 schemas=schema,
                 tables=tables,
                 exclude=exclude,
+                sessions=sessions,
             )
         ),
     )
@@ -342,6 +385,7 @@ def diff(
     schema: SchemaOption = None,
     tables: TablesOption = None,
     exclude: ExcludeOption = None,
+    sessions: SessionsOption = None,
     out: OutOption = None,
     project: ProjectOption = Path("."),
     debug: DebugOption = False,
@@ -360,6 +404,7 @@ def diff(
             schemas=schema,
             tables=tables,
             exclude=exclude,
+            sessions=sessions,
         )
         the_plan, cache = _plan(settings)
         text = checking.unified_diff(the_plan, settings.out, cache.read)

@@ -24,7 +24,7 @@ from typing import Any
 
 import jinja2
 
-from . import __version__, model_views, naming, views
+from . import __version__, model_views, naming, sessions, views
 from .bounds import NO_NUL, int_bounds
 from .cache import FormatterError, RenderCache, render_hash, ruff_binary
 from .imports import Binding, bind, block, reads
@@ -359,8 +359,10 @@ def render(
             formatter=settings.formatter,
             line_length=settings.line_length,
             enabled=False,
+            sessions=settings.sessions,
         )
     env = environment()
+    flavours = sessions.flavours(settings.sessions)
     first_party = _first_party(schema)
     entity_views: dict[str, views.EntityView] = {}  # one per entity, shared by its templates
     pending: list[_Pending] = []
@@ -396,6 +398,7 @@ def render(
                     e=entity,
                     package=settings.package,
                     table=naming.comment_text(entity.table, limit=60),
+                    flavours=flavours,
                 )
                 pending.append(_Pending(path, body, entity.source, True, entity.name, user=True))
                 continue
@@ -417,7 +420,7 @@ def render(
             if output.database:
                 body = model_views.render_model(template, entity, schema)
             else:
-                body = _render_entity(template, output, entity, first_party, entity_views)
+                body = _render_entity(template, output, entity, first_party, entity_views, flavours)
             pending.append(_Pending(path, body, entity.source, output.python, entity.name, key))
     cache.stats.rendered += len(pending)
     digests = {item.path: render_hash(item.body, cache.fingerprint) for item in pending}
@@ -473,6 +476,7 @@ def _render_entity(
     entity: Entity,
     first_party: frozenset[str],
     entity_views: dict[str, views.EntityView],
+    flavours: sessions.Flavours,
 ) -> str:
     view = entity_views.get(entity.name)
     if view is None:
@@ -542,7 +546,8 @@ def _render_entity(
                 )
             )
     bindings = bind(candidates, aliases)
-    return _assemble(template, {"e": entity, "v": view, **extra}, bindings, first_party)
+    context = {"e": entity, "v": view, "flavours": flavours, **extra}
+    return _assemble(template, context, bindings, first_party)
 
 
 def _dto_candidates(entity: Entity) -> Iterable[Import]:
@@ -584,7 +589,7 @@ def _render_schema(
                     + ([n.key] if entity.unique_keys else []),
                 ),
                 # The user module's subclasses, in place of the generated classes.
-                ("custom", [n.repository, n.async_repository, n.service, n.async_service]),
+                ("custom", sessions.class_names(n, settings.sessions)),
             )
             for package, names in groups:
                 members = tuple(sorted(names, key=member_key))  # ruff's isort order
@@ -598,7 +603,10 @@ def _render_schema(
             source=naming.comment_text(schema.source, limit=80),
         )
     if output.template == "subpackage_init.py.jinja":
-        return template.render(title=_SUBPACKAGE_TITLES[output.path])
+        title = _SUBPACKAGE_TITLES[output.path]
+        if len(settings.sessions) == 1:  # "Repositories (async), ..."
+            title = title.replace("sync and async", settings.sessions[0])
+        return template.render(title=title)
     if output.template == "user_package_init.py.jinja":
         return template.render(package=settings.package)
     if output.template == "litestar/app.py.jinja":

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+SESSIONS = ("sync", "async")  # every session kind, in the order the classes are printed
+
 
 class SettingsError(Exception):
     """A configuration problem, reported as one line by the CLI."""
@@ -36,6 +38,8 @@ class Settings:
     soft_delete: tuple[str, ...] = ()  # models whose delete() sets soft_delete_column
     soft_delete_column: str = "deleted_at"  # a nullable timestamp column of those models
     version_columns: tuple[tuple[str, str], ...] = ()  # (model, column attr): optimistic locking
+    # The session kinds the repositories and services serve: "sync", "async" or both (default).
+    sessions: tuple[str, ...] = SESSIONS
 
     @property
     def out_dir(self) -> Path:
@@ -84,6 +88,11 @@ KEY_DOCS: tuple[tuple[str, str, str], ...] = (
         '{ Order = "revision" }',
         "optimistic locking on these integer columns (version_id_col is detected by itself)",
     ),
+    (
+        "sessions",
+        '["async"]',
+        'the session kinds to generate classes for: ["sync", "async"] (default), or one of them',
+    ),
 )
 _KEYS = {f.name for f in dataclasses.fields(Settings)} - {"root"}
 FORMATTERS = ("black", "ruff")
@@ -127,6 +136,8 @@ def load(root: Path, overrides: dict[str, Any]) -> Settings:
         if not isinstance(versions, dict) or not all(isinstance(v, str) for v in versions.values()):
             raise SettingsError("[tool.sublimate] version_columns must map models to column names")
         values["version_columns"] = tuple(sorted(versions.items()))
+    if "sessions" in values:
+        values["sessions"] = _sessions(values["sessions"])
     settings = Settings(root=root, **values)
     for name, expected in (
         ("models", str),
@@ -144,6 +155,11 @@ def load(root: Path, overrides: dict[str, Any]) -> Settings:
         raise SettingsError(
             f"[tool.sublimate] formatter must be one of {', '.join(FORMATTERS)},"
             f" not {settings.formatter!r}"
+        )
+    if settings.litestar and "async" not in settings.sessions:
+        raise SettingsError(
+            "[tool.sublimate] litestar = true needs the async classes (the app runs on"
+            ' AsyncSession): add "async" to sessions, or set litestar = false'
         )
     problem = package_problem(settings)
     if problem is not None:
@@ -187,3 +203,19 @@ def _names(key: str, value: object) -> tuple[str, ...]:
     if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
         raise SettingsError(f"[tool.sublimate] {key} must be a list of strings")
     return tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
+
+
+def _sessions(value: object) -> tuple[str, ...]:
+    """The session kinds, in canonical order: `["async", "sync"]` is the default, not a change."""
+    names = _names("sessions", value)
+    unknown = [name for name in names if name not in SESSIONS]
+    if unknown:
+        raise SettingsError(
+            f"[tool.sublimate] sessions: unknown session kind {unknown[0]!r};"
+            f" use {', '.join(repr(s) for s in SESSIONS)} or both"
+        )
+    if not names:
+        raise SettingsError(
+            '[tool.sublimate] sessions is empty: name "sync", "async" or both (the default)'
+        )
+    return tuple(name for name in SESSIONS if name in names)
