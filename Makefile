@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo serve test example lint bench bench-regenerate bench-generate clean
+.PHONY: venv demo serve test example golden lint bench bench-regenerate bench-generate clean
 
 venv: $(STAMP)
 
@@ -36,6 +36,10 @@ test: venv
 # Rewrite the golden record on purpose.
 example: venv
 	cd generated_example && $(CURDIR)/$(VENV)/bin/sublimate generate --force
+
+# Rewrite the committed output of every golden case (tests/golden/<case>/) on purpose.
+golden: venv
+	$(PY) tests/golden/cases.py
 
 lint: venv
 	$(VENV)/bin/ruff check sublimate runtime tests generated_example

@@ -1,0 +1,41 @@
+"""Your code for Author (table "author").
+
+sublimate wrote this file once and never changes it. The classes below are what
+`aaapp.db` exports in place of the generated ones, so what you add here is what the
+application gets:
+
+- queries of your own: methods on the repositories;
+- hooks: override `before_create`, `before_update`, `before_delete` or `to_model` on the services;
+- extra DTO fields: subclass the generated DTOs here and add service methods that take or return
+  them (a Create subclass can be passed to `create`: its extra fields are left out of the row).
+
+If the model goes away, regeneration leaves this file in place and warns. Delete it to get a fresh
+one on the next `sublimate generate`.
+"""
+
+from __future__ import annotations
+
+from ..repositories import author as repositories
+from ..services import author as services
+
+
+class AuthorRepository(repositories.AuthorRepository):
+    """Author rows: add your own queries here."""
+
+
+class AsyncAuthorRepository(repositories.AsyncAuthorRepository):
+    """Author rows, asyncio: add your own queries here."""
+
+
+class AuthorService(services.AuthorService):
+    """Author use cases: add your own, or override the hooks."""
+
+    repository_class = AuthorRepository
+    repository: AuthorRepository
+
+
+class AsyncAuthorService(services.AsyncAuthorService):
+    """Author use cases, asyncio: add your own, or override the hooks."""
+
+    repository_class = AsyncAuthorRepository
+    repository: AsyncAuthorRepository
