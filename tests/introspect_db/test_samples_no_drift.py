@@ -155,7 +155,9 @@ def test_sample_migrations_recreate_the_original_schema(
         original, migrated = sa.create_engine(sample.url), sa.create_engine(empty)
         stack.callback(original.dispose)
         stack.callback(migrated.dispose)
-        expected = structure(original)
+        # the version table is the migrations' own (the no-drift test may have left one in the
+        # source too): not part of the schema compared
+        expected = {k: v for k, v in structure(original).items() if k != "alembic_version"}
         actual = {k: v for k, v in structure(migrated).items() if k != "alembic_version"}
         assert list(actual) == list(expected)
         for table in expected:
