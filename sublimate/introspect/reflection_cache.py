@@ -44,6 +44,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..redact import mask_url
 from ..user_cache import read_entry, source_hash, user_cache_dir, write_entry
 from .plain_tables import Malformed, PlainTypes, Unstorable, decode, encode
 
@@ -98,7 +99,8 @@ class ReflectionCache:
         database = url.database or ""
         if url.get_backend_name() == "sqlite" and not database.startswith("file:"):
             database = os.path.abspath(database)
-        where = url.set(database=database).render_as_string(hide_password=True)
+        # the entry stores its key: no password or secret query parameter (SQLCipher's `key=`)
+        where = mask_url(url.set(database=database))
         signatures = read(connection, schema)
         server = connection.dialect.server_version_info
         parts = [str(_FORMAT), where, schema or "", str(server), sa.__version__]

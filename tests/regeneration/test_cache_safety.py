@@ -229,3 +229,25 @@ def test_compiled_templates_load_only_from_private_files(cache_home: Path) -> No
     os.replace(path, directory / "elsewhere")  # the planted code, now behind a link
     os.symlink(directory / "elsewhere", path)
     assert env.get_template("page").render() == "real page"
+
+
+@pytest.mark.filterwarnings("ignore:Query string argument")  # pysqlite ignores `key=`: fine here
+def test_reflection_cache_entry_holds_no_secret_of_the_url(tmp_path: Path) -> None:
+    """A SQLite URL may carry a secret (SQLCipher's `?key=`): the entry's stored key masks it."""
+    import sqlalchemy as sa
+
+    from sublimate.introspect.reflection_cache import ReflectionCache
+
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as lite:
+        lite.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    engine = sa.create_engine(f"sqlite:///{path}?key=s3cr3t-value")
+    try:
+        with engine.connect() as connection:
+            cache = ReflectionCache.open(connection, None)
+    finally:
+        engine.dispose()
+    assert cache is not None
+    stored = cache._key  # written into every entry file as its "key"
+    assert "s3cr3t-value" not in stored
+    assert "key=***" in stored
