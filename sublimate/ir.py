@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any, TypeVar, dataclass_transform
 
@@ -171,7 +169,6 @@ class EntityNames:
     """Every identifier generated for one entity, allocated in one place (naming)."""
 
     module: str  # file stem shared by dtos/, repositories/, services/
-    variable: str  # local variable for one instance: "customer"
     create: str
     update: str
     read: str
@@ -182,6 +179,10 @@ class EntityNames:
     async_repository: str
     service: str
     async_service: str
+    where: str  # the repository module's alias of what `where` takes
+    order_by: str  # ... and of what `order_by` takes
+    to_read: str  # the service module's model -> Read DTO function
+    controller: str  # the Litestar controller class
 
 
 @_frozen
@@ -256,7 +257,7 @@ class Schema:
 
 
 def to_jsonable(value: Any) -> Any:
-    """The IR as plain JSON data: `inspect` prints it, `ir_hash` hashes it."""
+    """The IR as plain JSON data, for `sublimate inspect` (`cache.node_hash` hashes the IR)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):
@@ -264,9 +265,3 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [to_jsonable(item) for item in value]
     return value
-
-
-def ir_hash(value: Any) -> str:
-    """A stable hash of any IR node: the key of the render cache and of `check`."""
-    payload = json.dumps(to_jsonable(value), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(payload.encode()).hexdigest()

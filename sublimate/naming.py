@@ -14,7 +14,6 @@ that collide after casing (`a-b` next to `a_b`), names that shadow what a genera
 
 from __future__ import annotations
 
-import builtins
 import functools
 import hashlib
 import keyword
@@ -232,24 +231,6 @@ def comment_text(text: str | None, *, limit: int = 200) -> str:
     return cleaned
 
 
-# What a generated repository or service method binds besides the instance variable: its
-# parameters and locals, and the module-level names those modules import. An entity's
-# instance variable (`customer = ...`) must shadow none of them, nor a builtin.
-METHOD_NAMES = frozenset(
-    {
-        "self", "cls", "session", "instance", "instances", "statement", "values", "result",
-        "returning", "rows", "row", "keys", "conditions", "found", "after", "last", "cursor",
-        "limit", "where", "order_by", "offset", "changes", "on", "dialect", "conflict", "updated",
-        "reselect", "matching", "data", "item", "items", "total", "names", "columns", "wanted",
-        "by_key", "name", "inner", "key", "obj", "objs", "page", "auto_commit", "exc", "error",
-        "sa", "select", "insert", "update", "delete", "func", "exists", "and_", "or_", "tuple_",
-        "datetime", "decimal", "uuid", "enum", "typing", "msgspec", "builtins",
-    }
-)  # fmt: skip
-
-_BUILTIN_NAMES = frozenset(name for name in dir(builtins) if not name.startswith("_"))
-
-
 MODULE_STEM_LIMIT = 60  # characters (ASCII), before a `_2` that keeps it unique in its package
 
 
@@ -267,24 +248,60 @@ def module_stem(stem: str) -> str:
     return f"{stem[: MODULE_STEM_LIMIT - len(digest) - 1].rstrip('_')}_{digest}"
 
 
-def entity_names(
-    class_name: str, *, modules: Scope, classes: Scope, columns: Iterable[str] = ()
-) -> EntityNames:
+# Names a repository or service method body binds or reads besides its parameters: a key column's
+# parameter must not shadow them. Kept as it was when the bodies held the machinery (they are a
+# line or two now): a parameter's name is public API, and a model must not see it change on
+# upgrade. Module-level names of those modules are added by the renderer.
+METHOD_LOCALS = frozenset(
+    {
+        "self", "session", "instance", "instances", "statement", "values", "result", "returning",
+        "rows", "keys", "conditions", "found", "after", "last", "cursor", "limit", "where",
+        "order_by", "offset", "changes", "on", "dialect", "conflict", "updated", "reselect",
+        "matching", "data", "items", "total", "names", "columns", "wanted", "by_key",
+        "inner", "include_deleted", "expected_version", "load", "probe", "written",
+    }
+)  # fmt: skip
+
+# What repository and service modules bound before the runtime took their machinery (0.1 output):
+# still kept from key parameters, for the same reason (a column named `update` keeps `update_`).
+FORMER_MODULE_NAMES = frozenset(
+    {
+        "Any", "ColumnElement", "ConflictError", "CursorResult", "KeysetPage", "ModelCache",
+        "NotFoundError", "READ_INTENT", "Select", "Sequence", "Session", "TYPE_CHECKING",
+        "TypeAlias", "UniqueKeySpec", "WRITE_INTENT", "async_dialect_of", "async_write_guard",
+        "builtins", "cast", "decode_cursor", "delete", "delete_returns", "dialect_of",
+        "encode_cursor", "func", "select", "set_fields", "true", "tuple_", "update",
+        "update_returns", "upsert_returns", "upsert_statement", "write_guard", "OffsetPage",
+        "validated", "annotations", "_KEYS", "_ORDER", "_DEFAULT_ORDER", "_COLUMNS", "_SQL_NAMES",
+        "_PRIMARY_KEY", "_CACHE",
+    }
+)  # fmt: skip
+
+
+# What a Litestar handler binds or takes (Litestar's own reserved keyword names too), besides the
+# names its module imports: a key path parameter takes none of them.
+CONTROLLER_LOCALS = frozenset(
+    {"self", "db_session", "data", "item_id", "MAX_LIMIT", "MAX_OFFSET", "parse_where"}
+    | {"request", "state", "headers", "cookies", "query", "scope", "socket", "body"}
+)
+
+# The repository module's RepositorySpec constant (renderers keep a model of that name apart).
+SPEC = "SPEC"
+
+
+def entity_names(class_name: str, *, modules: Scope, classes: Scope) -> EntityNames:
     """Every generated identifier for one entity.
 
     `modules` is shared by all entities of a schema (file stems of dtos/, repositories/, ...);
     `classes` too (the package `__init__` re-exports every generated class, and
     `AsyncCustomer` + `Repository` would otherwise meet `Async` + `Customer` + `Repository`).
-    `columns` are the entity's attrs: key columns become method parameters, so the instance
-    variable avoids them. Call it for entities in a fixed order: allocation is first come.
+    Call it for entities in a fixed order: allocation is first come.
     """
     stem = snake(class_name)
     module = modules.allocate(module_stem(stem))
-    variable = Scope(taken=columns, reserved=METHOD_NAMES | _BUILTIN_NAMES).allocate(stem)
     base = pascal(class_name) if not class_name.isidentifier() else class_name
     return EntityNames(
         module=module,
-        variable=variable,
         create=classes.allocate(f"{base}Create"),
         update=classes.allocate(f"{base}Update"),
         read=classes.allocate(f"{base}Read"),
@@ -295,4 +312,9 @@ def entity_names(
         async_repository=classes.allocate(f"Async{base}Repository"),
         service=classes.allocate(f"{base}Service"),
         async_service=classes.allocate(f"Async{base}Service"),
+        # Module-level names of one model's modules, never exported together: not allocated.
+        where=f"{class_name}Where",
+        order_by=f"{class_name}OrderBy",
+        to_read=f"{module}_to_read",
+        controller=f"{class_name}Controller",
     )

@@ -30,7 +30,7 @@ import msgspec
 from ..ir import Schema
 from ..user_cache import read_entry, source_hash, user_cache_dir, write_entry
 
-_FORMAT = 3
+_FORMAT = 4  # 4: EntityNames lost `variable`, gained where/order_by/to_read/controller
 
 
 class _Header(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -38,7 +38,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
@@ -47,9 +47,7 @@ from sqlalchemy.engine import Connection
 from ..redact import mask_url
 from ..user_cache import read_entry, source_hash, user_cache_dir, write_entry
 from .plain_tables import Malformed, PlainTypes, Unstorable, decode, encode
-
-if TYPE_CHECKING:
-    from .database import RawTable
+from .raw import RawTable
 
 _FORMAT = 2
 _KEPT = 32  # databases and schemas (one is ~0.3 MB for 300 tables); the oldest go first
@@ -217,8 +215,6 @@ def _well_formed(table: RawTable) -> bool:
 
 def _load(path: Path, key: str, types: PlainTypes) -> dict[str, _Entry]:
     """The entries of the cache file; {} when it is absent, foreign or malformed in any way."""
-    from .database import RawTable
-
     data = read_entry(path)
     if data is None:
         return {}

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 from sublimate import redact
 from sublimate.cli import app
-from sublimate.introspect.database import _driver_message
+from sublimate.introspect.connect import driver_message
 
 SECRET_PARAMETERS = {
     "postgresql": ("password", "sslpassword", "PassWord", "token", "api_key", "client_secret"),
@@ -154,7 +154,7 @@ def test_a_driver_message_that_echoes_the_connection_string_is_scrubbed() -> Non
         " dsn=postgresql://app:p%40ss%20w%27rd@db/app"
     )
     error = sa.exc.OperationalError("connect", {}, DriverError(echoed))
-    message = _driver_message(error)
+    message = driver_message(error)
     redact.forget()
     assert "tok3n" not in message and "w'rd" not in message and "w\\'rd" not in message
     assert "p%40ss" not in message

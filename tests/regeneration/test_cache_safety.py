@@ -177,7 +177,7 @@ def test_hostile_reflection_cache_entry_is_a_miss(
     elif hostile == "ill-typed":
         entry.write_bytes(data.replace(b'"~type:type":"INTEGER"', b'"~type:type":7', 1))
     else:  # a class outside sublimate named where a dataclass goes: never looked up
-        entry.write_bytes(data.replace(b"sublimate.introspect.database:RawTable", b"os:system", 1))
+        entry.write_bytes(data.replace(b"sublimate.introspect.raw:RawTable", b"os:system", 1))
     assert data != entry.read_bytes()
     assert _fresh(database) == set()  # a miss
     assert not marker.exists()

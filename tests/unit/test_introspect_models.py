@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sublimate.cache import schema_hashes
 from sublimate.introspect import IntrospectError
 from sublimate.introspect.models import build_schema, load_base
 from sublimate.ir import (
@@ -22,7 +23,6 @@ from sublimate.ir import (
     RelationKind,
     Schema,
     UniqueKey,
-    ir_hash,
     to_jsonable,
 )
 
@@ -58,7 +58,7 @@ def test_entity_identity_and_names(shop: Schema) -> None:
     assert (line.table, line.schema, line.kind) == ("order_lines", None, EntityKind.TABLE)
     assert line.source == f"{SHOP}:OrderLine"
     assert line.model_import == (SHOP, "OrderLine")
-    assert line.names.module == line.names.variable == "order_line"
+    assert line.names.module == "order_line"
     assert line.names.create == "OrderLineCreate"
     assert line.names.async_repository == "AsyncOrderLineRepository"
     assert line.names.async_service == "AsyncOrderLineService"
@@ -73,25 +73,29 @@ def test_only_the_unknown_type_is_diagnosed(shop: Schema) -> None:
     ]
 
 
-def test_ir_hash_is_stable_across_builds(shop: Schema) -> None:
+def test_ir_hashes_are_stable_across_builds(shop: Schema) -> None:
+    """The render cache and `check` key on these hashes: a rebuild must give the same ones."""
     again = build_schema(SHOP)
     assert again == shop
-    assert ir_hash(again) == ir_hash(shop)
+    assert schema_hashes(again) == schema_hashes(shop)
     json.dumps(to_jsonable(shop))  # `sublimate inspect` prints it
 
 
-def test_ir_hash_is_stable_across_processes(shop: Schema) -> None:
-    """No set or dict order leaks into the IR: another hash seed gives the same hash."""
+def test_ir_hashes_are_stable_across_processes(shop: Schema) -> None:
+    """No set or dict order leaks into the IR: another hash seed gives the same hashes."""
     code = (
-        "from sublimate.introspect.models import build_schema; from sublimate.ir import ir_hash;"
-        f"print(ir_hash(build_schema({SHOP!r})))"
+        "import json; from sublimate.cache import schema_hashes;"
+        " from sublimate.introspect.models import build_schema;"
+        f"h = schema_hashes(build_schema({SHOP!r}));"
+        "print(json.dumps([h.schema, h.context, dict(h.entities)]))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), *sys.path])
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == ir_hash(shop)
+    hashes = schema_hashes(shop)
+    assert json.loads(out.stdout) == [hashes.schema, hashes.context, dict(hashes.entities)]
 
 
 # --- columns -------------------------------------------------------------------------------
@@ -373,7 +377,6 @@ def test_naming_convention_names_and_schemas() -> None:
 def test_awkward_names_identity_sequence_and_enum_values() -> None:
     schema = build_schema("fixtures_models.legacy")
     session = schema.entity("Session")
-    assert session.names.variable == "session_2"  # `session` is the repository's own
     assert session.names.module == "session"
     token = session.column("token")
     assert (token.attr, token.sql_name) == ("token", "my token")

@@ -209,12 +209,9 @@ def test_comment_text_is_safe_in_a_docstring(text: str) -> None:
 
 
 def test_entity_names() -> None:
-    names = naming.entity_names(
-        "InvoiceLine", modules=naming.Scope(), classes=naming.Scope(), columns=["id"]
-    )
+    names = naming.entity_names("InvoiceLine", modules=naming.Scope(), classes=naming.Scope())
     assert names == EntityNames(
         module="invoice_line",
-        variable="invoice_line",
         create="InvoiceLineCreate",
         update="InvoiceLineUpdate",
         read="InvoiceLineRead",
@@ -225,6 +222,10 @@ def test_entity_names() -> None:
         async_repository="AsyncInvoiceLineRepository",
         service="InvoiceLineService",
         async_service="AsyncInvoiceLineService",
+        where="InvoiceLineWhere",
+        order_by="InvoiceLineOrderBy",
+        to_read="invoice_line_to_read",
+        controller="InvoiceLineController",
     )
 
 
@@ -236,15 +237,3 @@ def test_entity_names_never_collide_across_entities() -> None:
     assert customer.async_repository == "AsyncCustomerRepository"
     assert async_customer.repository == "AsyncCustomerRepository_2"
     assert (customer.module, lower.module) == ("customer", "customer_2")
-
-
-def test_entity_variable_avoids_parameters_columns_and_builtins() -> None:
-    def variable(name: str, columns: tuple[str, ...] = ()) -> str:
-        scopes = {"modules": naming.Scope(), "classes": naming.Scope()}
-        return naming.entity_names(name, columns=columns, **scopes).variable
-
-    assert variable("Session") == "session_2"
-    assert variable("Order", columns=("id", "order")) == "order_2"
-    assert variable("List") == "list_2"
-    assert variable("Datetime") == "datetime_2"
-    assert variable("Customer") == "customer"
