@@ -51,6 +51,20 @@ from .pagination import (
     decode_cursor,
     encode_cursor,
 )
+from .repository import KeyedReadRepository, ReadRepository, Repository, SoftDeleteRepository
+from .repository_async import (
+    AsyncKeyedReadRepository,
+    AsyncReadRepository,
+    AsyncRepository,
+    AsyncSoftDeleteRepository,
+)
+from .repository_id import IdKeyedReadRepository, IdRepository, IdSoftDeleteRepository
+from .repository_id_async import (
+    AsyncIdKeyedReadRepository,
+    AsyncIdRepository,
+    AsyncIdSoftDeleteRepository,
+)
+from .repository_spec import OrderBy, RepositorySpec, Where
 from .routing import (
     READ_INTENT,
     WRITE_INTENT,
@@ -65,6 +79,10 @@ from .routing import (
     primary,
     routing_session_factory,
 )
+from .service import ReadOnlyServiceBase, ServiceBase  # the bases of the generated services
+from .service_async import AsyncReadOnlyServiceBase, AsyncServiceBase
+from .service_id import IdReadOnlyServiceBase, IdServiceBase
+from .service_id_async import AsyncIdReadOnlyServiceBase, AsyncIdServiceBase
 from .session import (
     DEFAULT_ASYNC_URL,
     DEFAULT_URL,
@@ -75,7 +93,7 @@ from .session import (
     session_factory,
 )
 
-RUNTIME_API_VERSION = 1
+RUNTIME_API_VERSION = 2
 
 __all__ = [
     "DEFAULT_ASYNC_URL",
@@ -84,7 +102,18 @@ __all__ = [
     "RUNTIME_API_VERSION",
     "UNSET",
     "WRITE_INTENT",
+    "AsyncIdKeyedReadRepository",
+    "AsyncIdReadOnlyServiceBase",
+    "AsyncIdRepository",
+    "AsyncIdServiceBase",
+    "AsyncIdSoftDeleteRepository",
+    "AsyncKeyedReadRepository",
+    "AsyncReadOnlyServiceBase",
+    "AsyncReadRepository",
+    "AsyncRepository",
     "AsyncRouter",
+    "AsyncServiceBase",
+    "AsyncSoftDeleteRepository",
     "Cache",
     "CacheEntryWarning",
     "CacheInvalidationWarning",
@@ -94,8 +123,14 @@ __all__ = [
     "Domain",
     "EqFilter",
     "ForeignKeyError",
+    "IdKeyedReadRepository",
+    "IdReadOnlyServiceBase",
+    "IdRepository",
+    "IdServiceBase",
+    "IdSoftDeleteRepository",
     "IntegrityViolationError",
     "InvalidCursorError",
+    "KeyedReadRepository",
     "KeysetPage",
     "ModelCache",
     "NoReplicaAvailableError",
@@ -104,16 +139,24 @@ __all__ = [
     "NullableRangeFilter",
     "NullableTextFilter",
     "OffsetPage",
+    "OrderBy",
     "RangeFilter",
+    "ReadOnlyServiceBase",
+    "ReadRepository",
     "ReplicaUnavailableWarning",
+    "Repository",
     "RepositoryError",
+    "RepositorySpec",
     "Router",
     "RoutingSession",
+    "ServiceBase",
+    "SoftDeleteRepository",
     "TextFilter",
     "UniqueKeySpec",
     "UnsetType",
     "UnsupportedWriteError",
     "Violation",
+    "Where",
     "async_dialect_of",
     "async_routing_session_factory",
     "async_session_factory",

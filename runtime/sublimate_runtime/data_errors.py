@@ -27,7 +27,7 @@ on PostgreSQL and SQLite.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -142,6 +142,21 @@ def _column_name(columns: Any, name: str, bind: Any) -> str:
             return str(column.name)
     original = getattr(bind, "_orig_key", None)  # SQLAlchemy 2.0's BindParameter
     return original if isinstance(original, str) and original else name
+
+
+def column_that_cannot_fit(
+    table: Any, sql_names: Mapping[str, str], rows: Sequence[Mapping[str, Any]]
+) -> str | None:
+    """The one database column name among ``rows`` (values by attribute) whose value cannot fit
+    its column's type, or None (none or several): what a repository checks when the driver's
+    error named no column and the engine hook could not tell either."""
+    found: set[str] = set()
+    for row in rows:
+        for attr, value in row.items():
+            column = table.c.get(sql_names.get(attr, attr))
+            if column is not None and _cannot_fit(column.type, value):
+                found.add(str(column.name))
+    return found.pop() if len(found) == 1 else None
 
 
 def _cannot_fit(type_: Any, value: Any) -> bool:

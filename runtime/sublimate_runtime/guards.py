@@ -11,7 +11,7 @@ rolled back the same way: on PostgreSQL it would otherwise leave the session nee
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from .data_errors import data_error_of
-from .errors import RepositoryError, UniqueKeySpec
+from .errors import DataError, RepositoryError, UniqueKeySpec
 from .integrity import translate_integrity_error
 from .unsupported import unsupported_write
 
@@ -28,13 +28,20 @@ if TYPE_CHECKING:  # asyncio support needs greenlet: sync-only apps need not ins
 
 
 @contextmanager
-def write_guard(session: Session, model: str, keys: Sequence[UniqueKeySpec]) -> Iterator[None]:
+def write_guard(
+    session: Session,
+    model: str,
+    keys: Sequence[UniqueKeySpec],
+    name_column: Callable[[DataError], DataError] | None = None,
+) -> Iterator[None]:
     """Roll back and raise ``ConflictError``/``ForeignKeyError``/... on an ``IntegrityError``,
     ``DataError`` on a value the database refused, ``UnsupportedWriteError`` on a statement it
     refused as unsupported (a PostgreSQL rule rewrites the table's writes).
 
     A ``RepositoryError`` raised inside the block (a conflict found after the statement ran, as
-    :func:`match_upserted` does) rolls back too.
+    :func:`match_upserted` does) rolls back too. ``name_column`` names the column of a
+    ``DataError`` that the driver's error did not name (the repositories check the values they
+    wrote).
     """
     try:
         yield
@@ -48,13 +55,18 @@ def write_guard(session: Session, model: str, keys: Sequence[UniqueKeySpec]) -> 
         refused = unsupported_write(error, model) or data_error_of(error, model)
         if refused is None:
             raise
+        if name_column is not None and isinstance(refused, DataError):
+            refused = name_column(refused)
         session.rollback()
         raise refused from error
 
 
 @asynccontextmanager
 async def async_write_guard(
-    session: AsyncSession, model: str, keys: Sequence[UniqueKeySpec]
+    session: AsyncSession,
+    model: str,
+    keys: Sequence[UniqueKeySpec],
+    name_column: Callable[[DataError], DataError] | None = None,
 ) -> AsyncIterator[None]:
     """The ``async with`` twin of :func:`write_guard`."""
     try:
@@ -69,5 +81,7 @@ async def async_write_guard(
         refused = unsupported_write(error, model) or data_error_of(error, model)
         if refused is None:
             raise
+        if name_column is not None and isinstance(refused, DataError):
+            refused = name_column(refused)
         await session.rollback()
         raise refused from error

@@ -75,10 +75,31 @@ CONTRACT = {
     "UnsupportedWriteError",
     # a PostgreSQL DOMAIN column's type in models generated from a database (issue 12)
     "Domain",
+    # the bases of the generated repositories and services (issue 14, API version 2)
+    "RepositorySpec",
+    "Where",
+    "OrderBy",
+    *(
+        f"{flavour}{name}"
+        for flavour in ("", "Async")
+        for name in (
+            "ReadRepository",
+            "KeyedReadRepository",
+            "Repository",
+            "SoftDeleteRepository",
+            "IdKeyedReadRepository",
+            "IdRepository",
+            "IdSoftDeleteRepository",
+            "ReadOnlyServiceBase",
+            "ServiceBase",
+            "IdReadOnlyServiceBase",
+            "IdServiceBase",
+        )
+    ),
 }
 
 
 def test_public_names() -> None:
     assert set(sublimate_runtime.__all__) == CONTRACT
     assert all(hasattr(sublimate_runtime, name) for name in CONTRACT)
-    assert sublimate_runtime.RUNTIME_API_VERSION == 1
+    assert sublimate_runtime.RUNTIME_API_VERSION == 2

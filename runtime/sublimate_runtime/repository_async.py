@@ -1,0 +1,510 @@
+"""The asyncio twin of :mod:`.repository`: the same classes, prefixed ``Async``, on an
+``AsyncSession``. Every method mirrors its sync twin line for line (a test compares the two
+modules' classes, methods and signatures); the statements come from the same spec.
+
+``AsyncSession.get`` takes no ``bind_arguments``: a get by primary key is routed by the routing
+session's default, as before.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any, Generic, cast
+
+from sqlalchemy import CursorResult, Select, select
+
+from .bulk_insert import bulk_rows
+from .dialects import (
+    async_dialect_of,
+    delete_returns,
+    update_returns,
+    upsert_returns,
+)
+from .errors import DataError
+from .guards import async_write_guard
+from .pagination import KeysetPage, decode_cursor, encode_cursor
+from .repository_spec import BULK, FRESH, F, M, O, OrderBy, RepositorySpec, Where
+from .routing import READ_INTENT, WRITE_INTENT
+
+if TYPE_CHECKING:  # asyncio needs greenlet; a sync-only application need not install it
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class AsyncReadRepository(Generic[M, F, O]):
+    """Reads of one model on a Session: the methods every generated repository has."""
+
+    spec: RepositorySpec[M]
+    model: type[M]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        spec = cls.__dict__.get("spec")
+        if spec is not None:
+            cls.model = spec.model
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_one_or_none(self, where: Where[F] = None) -> M | None:
+        """The one row matching `where`, or None; MultipleResultsFound when several match."""
+        return await self._one_or_none(where, False)
+
+    async def list(
+        self,
+        where: Where[F] = None,
+        *,
+        order_by: OrderBy[O] = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> builtins.list[M]:
+        """Matching rows, ordered (primary key last, so pages are stable)."""
+        return await self._list(where, order_by, limit, offset, False)
+
+    async def list_and_count(
+        self,
+        where: Where[F] = None,
+        *,
+        order_by: OrderBy[O] = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> tuple[builtins.list[M], int]:
+        """A page and the total count in one statement (a second only past the last page)."""
+        return await self._list_and_count(where, order_by, limit, offset, False)
+
+    async def count(self, where: Where[F] = None) -> int:
+        """How many rows match."""
+        return await self._count(self.spec.conditions(where, False))
+
+    async def exists(self, where: Where[F] = None) -> bool:
+        """Whether any row matches: SELECT EXISTS, never a count."""
+        return await self._exists(where, False)
+
+    # --- what the public methods run ------------------------------------------------------
+
+    async def _get(self, key: tuple[Any, ...], include_deleted: bool = False) -> M:
+        """The row with this primary key; NotFoundError when there is none."""
+        spec = self.spec
+        identity = spec.identity(key)
+        session = self.session
+
+        async def load() -> M | None:
+            return await session.get(spec.model, identity)
+
+        instance = await load() if spec.cache is None else await spec.cache.aget(session, key, load)
+        if instance is None or (not include_deleted and spec.is_deleted(instance)):
+            raise spec.not_found(key)
+        return instance
+
+    async def _get_by(
+        self, name: str, values: tuple[Any, ...], include_deleted: bool = False
+    ) -> M | None:
+        """The row with these values of the unique key `name`, or None."""
+        spec = self.spec
+        statement = spec.select_by(spec.keys[name].columns, values)
+
+        async def load() -> M | None:
+            found: M | None = (
+                await self.session.scalars(statement, bind_arguments=READ_INTENT)
+            ).one_or_none()
+            return found
+
+        cache = spec.cache
+        instance = (
+            await load() if cache is None else await cache.aget_by(self.session, name, values, load)
+        )
+        if not include_deleted and spec.is_deleted(instance):
+            return None  # soft-deleted: it still holds its key
+        return instance
+
+    async def _one_or_none(self, where: Where[F], include_deleted: bool) -> M | None:
+        statement = select(self.spec.model).where(*self.spec.conditions(where, include_deleted))
+        found: M | None = (
+            await self.session.scalars(statement, bind_arguments=READ_INTENT)
+        ).one_or_none()
+        return found
+
+    async def _list(
+        self,
+        where: Where[F],
+        order_by: OrderBy[O],
+        limit: int | None,
+        offset: int,
+        include_deleted: bool,
+    ) -> builtins.list[M]:
+        conditions = self.spec.conditions(where, include_deleted)
+        return await self._rows(self.spec.select_page(conditions, order_by, limit, offset))
+
+    async def _list_and_count(
+        self,
+        where: Where[F],
+        order_by: OrderBy[O],
+        limit: int | None,
+        offset: int,
+        include_deleted: bool,
+    ) -> tuple[builtins.list[M], int]:
+        spec = self.spec
+        conditions = spec.conditions(where, include_deleted)
+        statement = spec.select_counted(conditions, order_by, limit, offset)
+
+        async def load() -> tuple[builtins.list[M], int]:
+            rows = (await self.session.execute(statement, bind_arguments=READ_INTENT)).all()
+            if rows:
+                return [row[0] for row in rows], rows[0][1]
+            if offset == 0 and limit != 0:
+                return [], 0
+            return [], await self._count(conditions)
+
+        cache = spec.cache
+        return (
+            await load()
+            if cache is None
+            else await cache.alist_and_count(self.session, statement, load)
+        )
+
+    async def _count(self, conditions: Sequence[Any]) -> int:
+        counted: int = await self._scalar(self.spec.select_count(conditions), int)
+        return counted
+
+    async def _exists(self, where: Where[F], include_deleted: bool) -> bool:
+        statement = self.spec.select_exists(self.spec.conditions(where, include_deleted))
+        found: bool = await self._scalar(statement, bool)
+        return found
+
+    async def _scalar(self, statement: Select[Any], kind: Callable[[Any], Any]) -> Any:
+        async def load() -> Any:
+            result = await self.session.execute(statement, bind_arguments=READ_INTENT)
+            return kind(result.scalar_one())
+
+        cache = self.spec.cache
+        return await load() if cache is None else await cache.ascalar(self.session, statement, load)
+
+    async def _rows(self, statement: Select[Any]) -> builtins.list[M]:
+        """Rows of a SELECT of the model, through the cache when the model has one."""
+
+        async def load() -> builtins.list[M]:
+            return builtins.list(await self.session.scalars(statement, bind_arguments=READ_INTENT))
+
+        cache = self.spec.cache
+        return await load() if cache is None else await cache.alist(self.session, statement, load)
+
+
+class AsyncKeyedReadRepository(AsyncReadRepository[M, F, O]):
+    """Reads of a model with a primary key: keyset pagination too."""
+
+    async def list_after(
+        self, cursor: str | None = None, limit: int = 50, *, where: Where[F] = None
+    ) -> KeysetPage[M]:
+        """Keyset pagination over the primary key: pass the previous page's next_cursor."""
+        return await self._list_after(cursor, limit, where, False)
+
+    async def _list_after(
+        self, cursor: str | None, limit: int, where: Where[F], include_deleted: bool
+    ) -> KeysetPage[M]:
+        spec = self.spec
+        after = None if cursor is None else decode_cursor(cursor, spec.cursor)
+        conditions = spec.conditions(where, include_deleted)
+        rows = await self._rows(spec.select_after(after, limit, conditions))
+        if len(rows) <= limit:
+            return KeysetPage(items=rows, next_cursor=None)
+        return KeysetPage(
+            items=rows[:limit], next_cursor=encode_cursor(spec.cursor_of(rows[limit - 1]))
+        )
+
+
+class AsyncRepository(AsyncKeyedReadRepository[M, F, O]):
+    """Reads and writes of a table with a primary key, each in the fewest statements the
+    dialect allows (see the README's table)."""
+
+    async def add(self, instance: M) -> M:
+        """Insert one row (INSERT ... RETURNING for generated keys and server defaults)."""
+        async with self._guard(lambda: [self.spec.values(instance)]):
+            self.session.add(instance)
+            await self.session.flush()
+        self._written([instance])
+        return instance
+
+    async def add_many(self, instances: Sequence[M]) -> builtins.list[M]:
+        """Insert rows through the unit of work (one batched INSERT where the dialect allows it)
+        and return the objects passed in, now persistent: generated keys and server defaults
+        filled. `insert_many` is the faster path when you only need what comes back."""
+        async with self._guard(lambda: [self.spec.values(instance) for instance in instances]):
+            self.session.add_all(instances)
+            await self.session.flush()
+        self._written(instances)
+        return builtins.list(instances)
+
+    async def insert_many(self, instances: Sequence[M]) -> builtins.list[M]:
+        """Insert rows with one bulk INSERT ... RETURNING per 1,000 rows and return **new**
+        objects loaded from it, in input order (the ones passed in are only read: they stay
+        transient). What the unit of work must see (related objects set, objects already in a
+        session, a version counter, ...) is flushed instead, and those objects are returned."""
+        if not instances:
+            return []
+        spec = self.spec
+        session = self.session
+        dialect = await async_dialect_of(session)
+        rows = bulk_rows(spec.insert_all, instances, dialect, session.sync_session)
+        async with self._guard(lambda: rows or [spec.values(instance) for instance in instances]):
+            if rows is not None and spec.insert_all is not None:
+                found = await self._write_rows(spec.insert_all.statement, rows)
+            else:
+                session.add_all(instances)
+                await session.flush()
+                found = builtins.list(instances)
+        self._written(found)
+        return found
+
+    async def update_many(self, instances: Sequence[M]) -> builtins.list[M]:
+        """Write each instance's values by primary key (one batch), then read the rows back."""
+        if not instances:
+            return []
+        spec = self.spec
+        rows = [spec.values(instance) for instance in instances]
+        async with self._guard(lambda: rows):
+            await self.session.execute(spec.update_all, rows, bind_arguments=WRITE_INTENT)
+        statement = spec.select_keys([spec.key_of_row(row) for row in rows])
+        found = await self._fresh(statement)
+        self._written(found)
+        return found
+
+    async def delete_where(self, where: Where[F]) -> builtins.list[M]:
+        """Delete every matching row; refuses an empty condition (pass sa.true() to mean all)."""
+        return await self._delete(self._required(where))
+
+    # --- what the generated methods call --------------------------------------------------
+
+    async def _update(
+        self, key: tuple[Any, ...], changes: Any, expected_version: int | None = None
+    ) -> M:
+        """Set the fields of `changes` that are set; one UPDATE ... RETURNING, no SELECT first."""
+        spec = self.spec
+        values = spec.changes(changes)
+        if not values and expected_version is None:
+            return await self._get(key)
+        statement = spec.update_statement(key, values, expected_version)
+        instance: M | None = None
+        async with self._guard(lambda: [values]):
+            if update_returns(await async_dialect_of(self.session)):
+                returning = statement.returning(spec.model).execution_options(**BULK)
+                instance = await self._fresh_one(returning)
+            else:
+                written = await self.session.execute(
+                    statement, execution_options=BULK, bind_arguments=WRITE_INTENT
+                )
+                # MariaDB counts changed rows only: a version bump always changes the row.
+                if spec.version is None or cast(CursorResult[Any], written).rowcount:
+                    instance = await self._fresh_one(spec.select_key(key))
+        if instance is None:
+            exists = expected_version is not None and await self._probe(key)
+            raise spec.missed_update(key, exists, expected_version)
+        self._written([instance])
+        return instance
+
+    async def _upsert(self, instances: Sequence[M], on: str) -> builtins.list[M]:
+        """Insert or update rows in one batched statement; rows come back in input order."""
+        if not instances:
+            return []
+        spec = self.spec
+        rows = [spec.values(instance) for instance in instances]
+        dialect = await async_dialect_of(self.session)
+        statement = spec.upsert_for(dialect, on, rows)
+        key = spec.keys[on]
+        # Sorted on the key: concurrent upserts lock rows in one order (no deadlock).
+        ordered = key.lock_order(rows)
+        async with self._guard(lambda: rows):
+            if upsert_returns(dialect):
+                found = await self._fresh(statement, ordered)
+            else:
+                await self.session.execute(statement, ordered, bind_arguments=WRITE_INTENT)
+                found = await self._fresh(spec.reselect(on, rows))
+            # In the caller's order; ConflictError if a row collided on another unique key.
+            found = key.match_upserted(spec.name, spec.key_specs, rows, found)
+        self._written(found)
+        return found
+
+    async def _delete_key(self, key: tuple[Any, ...]) -> M:
+        """Delete the row with this primary key and return it: one DELETE ... RETURNING."""
+        found = await self._delete((), key)
+        if not found:
+            raise self.spec.not_found(key)
+        return found[0]
+
+    async def _delete_keys(self, keys: Sequence[Any]) -> builtins.list[M]:
+        """Delete the rows with these primary keys; returns those that existed."""
+        if not keys:
+            return []
+        return await self._delete([self.spec.keys_in(keys)])
+
+    async def _delete(
+        self, conditions: Sequence[Any], key: tuple[Any, ...] | None = None
+    ) -> builtins.list[M]:
+        """DELETE ... RETURNING where the dialect has it, else SELECT then DELETE; by primary
+        key (``key``) a statement built once, the key as its parameters."""
+        spec = self.spec
+        session = self.session
+        async with self._guard(None):
+            if delete_returns(await async_dialect_of(session)):
+                if key is not None:
+                    found = await self._write_rows(spec.delete_key, spec.key_params(key))
+                else:
+                    statement = spec.delete_statement(conditions).returning(spec.model)
+                    found = await self._write_rows(statement)
+            else:
+                where = conditions if key is None else spec.key_where(key)
+                found = await self._write_rows(select(spec.model).where(*where))
+                if found:
+                    await session.execute(spec.delete_statement(where), bind_arguments=WRITE_INTENT)
+        self._written(found)
+        for instance in found:
+            # Gone from the database: a later get() must not find it in the identity map.
+            if instance in session:
+                session.expunge(instance)
+        return found
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _guard(
+        self, written: Callable[[], Sequence[Mapping[str, Any]]] | None
+    ) -> AbstractAsyncContextManager[None]:
+        """The write guard, naming the column of a refused value from what was written."""
+
+        def name_column(error: DataError) -> DataError:
+            return error if written is None else self.spec.with_column(error, written())
+
+        return async_write_guard(self.session, self.spec.name, self.spec.key_specs, name_column)
+
+    def _required(self, where: Where[F]) -> builtins.list[Any]:
+        conditions = self.spec.conditions(where)
+        if not conditions:
+            raise ValueError("delete_where needs a condition; pass sqlalchemy.true() for all rows")
+        return conditions
+
+    async def _fresh(self, statement: Any, rows: Any = None) -> builtins.list[M]:
+        """Rows a write statement returns (or a read-back), replacing stale identity-map state."""
+        result = await self.session.scalars(
+            statement, rows, execution_options=FRESH, bind_arguments=WRITE_INTENT
+        )
+        return builtins.list(result)
+
+    async def _fresh_one(self, statement: Any) -> M | None:
+        found: M | None = (
+            await self.session.scalars(
+                statement, execution_options=FRESH, bind_arguments=WRITE_INTENT
+            )
+        ).one_or_none()
+        return found
+
+    async def _write_rows(self, statement: Any, rows: Any = None) -> builtins.list[M]:
+        found = await self.session.scalars(statement, rows, bind_arguments=WRITE_INTENT)
+        return builtins.list(found)
+
+    async def _probe(self, key: tuple[Any, ...]) -> bool:
+        probe = self.spec.probe_key(key)
+        found = await self.session.execute(probe, bind_arguments=WRITE_INTENT)
+        return found.first() is not None
+
+    def _written(self, instances: Sequence[M]) -> None:
+        if self.spec.cache is not None:
+            self.spec.cache.invalidate(self.session, instances)
+
+
+class AsyncSoftDeleteRepository(AsyncRepository[M, F, O]):
+    """A table whose rows are marked deleted (a "deleted at" timestamp), not removed: reads
+    leave them out unless asked (`include_deleted=True`); `purge` removes a row for good."""
+
+    async def get_one_or_none(
+        self, where: Where[F] = None, *, include_deleted: bool = False
+    ) -> M | None:
+        """The one row matching `where`, or None; MultipleResultsFound when several match."""
+        return await self._one_or_none(where, include_deleted)
+
+    async def list(
+        self,
+        where: Where[F] = None,
+        *,
+        order_by: OrderBy[O] = None,
+        limit: int | None = None,
+        offset: int = 0,
+        include_deleted: bool = False,
+    ) -> builtins.list[M]:
+        """Matching rows, ordered (primary key last, so pages are stable)."""
+        return await self._list(where, order_by, limit, offset, include_deleted)
+
+    async def list_and_count(
+        self,
+        where: Where[F] = None,
+        *,
+        order_by: OrderBy[O] = None,
+        limit: int | None = None,
+        offset: int = 0,
+        include_deleted: bool = False,
+    ) -> tuple[builtins.list[M], int]:
+        """A page and the total count in one statement (a second only past the last page)."""
+        return await self._list_and_count(where, order_by, limit, offset, include_deleted)
+
+    async def count(self, where: Where[F] = None, *, include_deleted: bool = False) -> int:
+        """How many rows match."""
+        return await self._count(self.spec.conditions(where, include_deleted))
+
+    async def exists(self, where: Where[F] = None, *, include_deleted: bool = False) -> bool:
+        """Whether any row matches: SELECT EXISTS, never a count."""
+        return await self._exists(where, include_deleted)
+
+    async def list_after(
+        self,
+        cursor: str | None = None,
+        limit: int = 50,
+        *,
+        where: Where[F] = None,
+        include_deleted: bool = False,
+    ) -> KeysetPage[M]:
+        """Keyset pagination over the primary key: pass the previous page's next_cursor."""
+        return await self._list_after(cursor, limit, where, include_deleted)
+
+    async def delete_where(self, where: Where[F]) -> builtins.list[M]:
+        """Soft-delete every matching live row; refuses an empty condition (sa.true() means all)."""
+        spec = self.spec
+        return await self._mark([*self._required(where), spec.live(True)], spec.mark_value())
+
+    async def _soft_delete(self, key: tuple[Any, ...]) -> M:
+        """Soft-delete the live row with this primary key and return it."""
+        spec = self.spec
+        found = await self._mark([*spec.key_where(key), spec.live(True)], spec.mark_value())
+        if not found:
+            raise spec.not_found(key)
+        return found[0]
+
+    async def _soft_delete_keys(self, keys: Sequence[Any]) -> builtins.list[M]:
+        """Soft-delete the live rows with these primary keys; returns those that were live."""
+        if not keys:
+            return []
+        spec = self.spec
+        return await self._mark([spec.keys_in(keys), spec.live(True)], spec.mark_value())
+
+    async def _restore(self, key: tuple[Any, ...]) -> M:
+        """Undo a soft delete; a live row is returned as it is."""
+        found = await self._mark([*self.spec.key_where(key), self.spec.live(False)], None)
+        return found[0] if found else await self._get(key)
+
+    async def _mark(self, conditions: Sequence[Any], value: Any) -> builtins.list[M]:
+        """Set the "deleted at" attribute on matching rows: UPDATE ... RETURNING, else lock,
+        UPDATE, read back."""
+        spec = self.spec
+        async with self._guard(None):
+            if update_returns(await async_dialect_of(self.session)):
+                statement = spec.mark_statement(conditions, value)
+                found = await self._fresh(statement.returning(spec.model).execution_options(**BULK))
+            else:
+                matching = select(spec.model).where(*conditions).with_for_update()
+                keys = [spec.key_of(instance) for instance in await self._write_rows(matching)]
+                found = []
+                if keys:
+                    statement = spec.mark_statement([spec.keys_in(keys)], value)
+                    await self.session.execute(
+                        statement, execution_options=BULK, bind_arguments=WRITE_INTENT
+                    )
+                    found = await self._fresh(spec.select_keys(keys))
+        self._written(found)
+        return found

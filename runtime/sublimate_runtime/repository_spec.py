@@ -1,0 +1,405 @@
+"""One model's facts, declared once by its generated repository, and the pure half of every
+repository method: the statements, the values written, the ordering, the result checks.
+
+The sync and asyncio repositories (:mod:`.repository`, :mod:`.repository_async`) only execute
+what this module builds, so each behaviour is written once and the two flavours cannot drift.
+What can be read off the mapper (columns, database names, the primary key) is read off it, once,
+on first use: mappers may not be configured when the generated module is imported.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Generic, TypeAlias, TypeVar
+
+import msgspec
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Delete,
+    Select,
+    Update,
+    bindparam,
+    delete,
+    exists,
+    func,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import Dialect
+
+from .bulk_insert import InsertPlan, insert_plan
+from .cache_model import ModelCache
+from .data_errors import column_that_cannot_fit
+from .dialects import upsert_returns, upsert_statement
+from .dto import set_fields
+from .errors import ConflictError, DataError, NotFoundError, UniqueKeySpec
+
+M = TypeVar("M")
+F = TypeVar("F")
+O = TypeVar("O", bound=str)  # noqa: E741  the order enum (a StrEnum: members are their values)
+
+# What a repository method takes as `where`: a filter DTO, an expression, or a sequence of both.
+Where: TypeAlias = F | ColumnElement[bool] | Sequence[F | ColumnElement[bool]] | None
+OrderBy: TypeAlias = O | Sequence[O] | None
+
+FRESH: Mapping[str, Any] = {"populate_existing": True}  # read back what a write changed
+BULK: Mapping[str, Any] = {"synchronize_session": False}  # the RETURNING rows refresh instead
+_MAX_UPSERTS = 32  # upsert statements kept per model (one per dialect, key and updated columns)
+
+
+@dataclass(frozen=True, slots=True)
+class _Mapped:
+    """What the mapper tells about the model: read once, on first use."""
+
+    columns: tuple[str, ...]  # attributes of the table's own columns, in mapper order
+    sql_names: Mapping[str, str]  # attribute -> database column name
+    primary_key: tuple[Any, ...]  # column expressions, in key order
+    primary_attrs: tuple[str, ...]
+    order: Mapping[str, ColumnElement[Any]]  # "name" / "-name" -> ORDER BY term
+    default_order: tuple[ColumnElement[Any], ...]
+    filters: tuple[tuple[str, Any], ...]  # (filter field, column expression)
+    table: Any
+    probe: Any  # what EXISTS selects: the first key column, else the first column
+
+
+class RepositorySpec(Generic[M]):
+    """The facts of one model that its repositories act on, as the generator found them.
+
+    ``keys`` maps each conflict-target name (the ``on`` of ``upsert``) to its unique key, the
+    primary key first; ``updatable`` are the attributes ``update`` may write (the Update DTO's
+    fields); ``orderable`` and ``filterable`` the attributes the Order enum and the Filter DTO
+    name; ``cursor`` the type a keyset cursor decodes to (bounded like the DTO fields, so a
+    tampered cursor is an ``InvalidCursorError``, never a value the database refuses).
+    ``soft_delete`` and ``version`` name the "deleted at" and optimistic-locking attributes;
+    ``cached`` makes reads go through a :class:`ModelCache` (made here, at import, so that
+    invalidation knows the model before any read).
+    """
+
+    def __init__(
+        self,
+        model: type[M],
+        *,
+        keys: Mapping[str, UniqueKeySpec] | None = None,
+        updatable: Sequence[str] = (),
+        orderable: Sequence[str] = (),
+        filterable: Sequence[str] = (),
+        cursor: Any = None,
+        soft_delete: str | None = None,
+        version: str | None = None,
+        cached: bool = False,
+    ) -> None:
+        self.model = model
+        self.name = model.__name__
+        self.keys: Mapping[str, UniqueKeySpec] = dict(keys or {})
+        self.key_specs = tuple(self.keys.values())
+        self.updatable = tuple(updatable)
+        self.orderable = tuple(orderable)
+        self.filterable = tuple(filterable)
+        self.cursor = cursor
+        self.soft_delete = soft_delete
+        self.version = version
+        unique = {name: k.columns for name, k in self.keys.items() if not k.primary}
+        self.cache: ModelCache[M] | None = ModelCache(model, unique_keys=unique) if cached else None
+        self._upserts: dict[tuple[Any, ...], Any] = {}
+
+    @cached_property
+    def mapped(self) -> _Mapped:
+        mapper = sa_inspect(self.model)
+        table = mapper.local_table
+        own = [
+            prop
+            for prop in mapper.column_attrs
+            if isinstance(prop.columns[0], Column) and prop.columns[0].table is table
+        ]
+        by_column = {prop.columns[0]: prop.key for prop in own}
+        primary = tuple(by_column[column] for column in mapper.primary_key)
+        attr = self.attribute
+        order: dict[str, ColumnElement[Any]] = {}
+        for name in self.orderable:
+            order[name] = attr(name).asc()
+            order[f"-{name}"] = attr(name).desc()
+        first = primary or (own[0].key,)
+        return _Mapped(
+            columns=tuple(prop.key for prop in own),
+            sql_names={prop.key: str(prop.columns[0].name) for prop in own},
+            primary_key=tuple(attr(name) for name in primary),
+            primary_attrs=primary,
+            order=order,
+            default_order=tuple(attr(name).asc() for name in first),
+            filters=tuple((name, attr(name)) for name in self.filterable),
+            table=table,
+            probe=attr(first[0]),
+        )
+
+    def attribute(self, name: str) -> Any:
+        """The class attribute of a mapped column (``Product.sku``), as a column expression."""
+        return getattr(self.model, name)
+
+    # --- reading --------------------------------------------------------------------------
+
+    def conditions(self, where: Where[Any], include_deleted: bool = True) -> list[Any]:
+        """The WHERE clauses of a filter, an expression, or a sequence of both (ANDed); without
+        ``include_deleted`` a soft-deleting model leaves its deleted rows out."""
+        conditions: list[Any] = []
+        if not include_deleted and self.soft_delete is not None:
+            conditions.append(self.attribute(self.soft_delete).is_(None))
+        if where is None:
+            return conditions
+        items = where if isinstance(where, Sequence) else (where,)
+        filters = self.mapped.filters
+        for item in items:
+            if isinstance(item, msgspec.Struct):
+                for name, column in filters:
+                    value = getattr(item, name)
+                    if value is not None:
+                        conditions.extend(value.conditions(column))
+            else:
+                conditions.append(item)
+        return conditions
+
+    def ordering(self, order_by: OrderBy[Any]) -> list[ColumnElement[Any]]:
+        """ORDER BY terms: the requested ones, then the primary key (stable pages)."""
+        mapped = self.mapped
+        if order_by is None:
+            return list(mapped.default_order)
+        items = (order_by,) if isinstance(order_by, str) else order_by
+        return [mapped.order[item] for item in items] + list(mapped.default_order)
+
+    def select_page(
+        self, conditions: Sequence[Any], order_by: OrderBy[Any], limit: int | None, offset: int
+    ) -> Select[Any]:
+        return (
+            select(self.model)
+            .where(*conditions)
+            .order_by(*self.ordering(order_by))
+            .limit(limit)
+            .offset(offset)
+        )
+
+    def select_counted(
+        self, conditions: Sequence[Any], order_by: OrderBy[Any], limit: int | None, offset: int
+    ) -> Any:
+        """A page with the total count of matches on every row: one statement."""
+        return (
+            select(self.model, func.count().over())
+            .where(*conditions)
+            .order_by(*self.ordering(order_by))
+            .limit(limit)
+            .offset(offset)
+        )
+
+    def select_count(self, conditions: Sequence[Any]) -> Select[Any]:
+        return select(func.count()).select_from(self.model).where(*conditions)
+
+    def select_exists(self, conditions: Sequence[Any]) -> Select[Any]:
+        """SELECT EXISTS (SELECT * FROM table WHERE ...), never a count."""
+        return select(self._exists.where(*conditions))
+
+    @cached_property
+    def _exists(self) -> Any:
+        """A Core EXISTS, built once: selecting a mapped attribute would make the statement an
+        ORM one (a fifth slower to run for one bool), and building ``select_from`` per call
+        costs a third of the statement's construction."""
+        return exists().select_from(self.mapped.table)
+
+    def select_after(
+        self, cursor_values: tuple[Any, ...] | None, limit: int, conditions: Sequence[Any]
+    ) -> Select[Any]:
+        """Keyset pagination over the primary key: one more row than asked, to see the end."""
+        key = self.mapped.primary_key
+        statement = select(self.model).where(*conditions).order_by(*key).limit(limit + 1)
+        if cursor_values is None:
+            return statement
+        if len(key) == 1:
+            return statement.where(key[0] > cursor_values[0])
+        return statement.where(tuple_(*key) > tuple_(*cursor_values))
+
+    def key_of(self, instance: M) -> Any:
+        """An instance's key as ``keys_in`` takes it: the value, or a tuple (composite key)."""
+        names = self.mapped.primary_attrs
+        if len(names) == 1:
+            return getattr(instance, names[0])
+        return tuple(getattr(instance, name) for name in names)
+
+    def cursor_of(self, instance: M) -> tuple[Any, ...]:
+        return tuple(getattr(instance, name) for name in self.mapped.primary_attrs)
+
+    def select_by(self, names: Sequence[str], values: Sequence[Any]) -> Select[Any]:
+        """The row(s) whose ``names`` equal ``values``: a unique key's getter."""
+        attr = self.attribute
+        return select(self.model).where(
+            *(attr(name) == value for name, value in zip(names, values, strict=True))
+        )
+
+    def is_deleted(self, instance: M | None) -> bool:
+        return (
+            instance is not None
+            and self.soft_delete is not None
+            and getattr(instance, self.soft_delete) is not None
+        )
+
+    # --- keys -----------------------------------------------------------------------------
+
+    def identity(self, key: Any) -> Any:
+        """What ``Session.get`` takes: the value of a one-column key, else the tuple."""
+        return key[0] if len(key) == 1 else key
+
+    def key_where(self, key: Sequence[Any]) -> list[ColumnElement[bool]]:
+        return [column == value for column, value in zip(self.mapped.primary_key, key, strict=True)]
+
+    def keys_in(self, keys: Sequence[Any]) -> ColumnElement[bool]:
+        """Primary key IN (keys); a composite key's values are tuples."""
+        primary = self.mapped.primary_key
+        if len(primary) == 1:
+            condition: ColumnElement[bool] = primary[0].in_(keys)
+            return condition
+        return tuple_(*primary).in_(keys)
+
+    def not_found(self, key: Sequence[Any]) -> NotFoundError:
+        return NotFoundError(self.name, dict(zip(self.mapped.primary_attrs, key, strict=True)))
+
+    def key_of_row(self, row: Mapping[str, Any]) -> Any:
+        names = self.mapped.primary_attrs
+        return row[names[0]] if len(names) == 1 else tuple(row[name] for name in names)
+
+    # --- writing --------------------------------------------------------------------------
+
+    def values(self, instance: M) -> dict[str, Any]:
+        """The column values set on an instance; unset ones keep their defaults on insert."""
+        state = instance.__dict__
+        return {name: state[name] for name in self.mapped.columns if name in state}
+
+    def changes(self, changes: msgspec.Struct) -> dict[str, Any]:
+        """The fields of an Update DTO that are set, never the extra fields of a subclass."""
+        values = set_fields(changes)
+        return {name: values[name] for name in self.updatable if name in values}
+
+    def update_statement(
+        self, key: Sequence[Any], values: dict[str, Any], expected_version: int | None
+    ) -> Update:
+        """UPDATE by primary key; a versioned model bumps its version and, with
+        ``expected_version``, writes only a row still at that version."""
+        statement = update(self.model).where(*self.key_where(key))
+        if self.version is not None:
+            version = self.attribute(self.version)
+            values[self.version] = version + 1
+            if expected_version is not None:
+                statement = statement.where(version == expected_version)
+        return statement.values(values)
+
+    @cached_property
+    def insert_all(self) -> InsertPlan | None:
+        """``add_many``'s bulk INSERT ... RETURNING, or None when the model needs the unit of
+        work (see :mod:`.bulk_insert`)."""
+        return insert_plan(self.model)
+
+    @cached_property
+    def update_all(self) -> Update:
+        """An ORM bulk UPDATE by primary key: executed with one dict of values per row."""
+        return update(self.model)
+
+    def select_key(self, key: Sequence[Any]) -> Select[Any]:
+        return select(self.model).where(*self.key_where(key))
+
+    def probe_key(self, key: Sequence[Any]) -> Select[Any]:
+        """Whether the row exists at all (to tell a stale version from a missing row)."""
+        return select(self.mapped.probe).where(*self.key_where(key))
+
+    def missed_update(
+        self, key: Sequence[Any], exists: bool, expected_version: int | None
+    ) -> Exception:
+        if exists and expected_version is not None and self.version is not None:
+            return ConflictError(self.name, (self.version,))
+        return self.not_found(key)
+
+    def select_keys(self, keys: Sequence[Any]) -> Select[Any]:
+        """The rows with these keys, in key order (what ``update_many`` returns)."""
+        return select(self.model).where(self.keys_in(keys)).order_by(*self.mapped.primary_key)
+
+    def upsert_columns(
+        self, on: str, rows: Sequence[Mapping[str, Any]]
+    ) -> tuple[list[str], list[str]]:
+        """Conflict target and updated columns (database names): what the caller set, minus
+        the keys."""
+        key = self.keys[on]
+        names = self.mapped.sql_names
+        primary = self.mapped.primary_attrs
+        updated = [
+            names[name] for name in rows[0] if name not in key.columns and name not in primary
+        ]
+        return list(key.sql_columns), updated
+
+    def upsert_for(self, dialect: Dialect, on: str, rows: Sequence[Mapping[str, Any]]) -> Any:
+        """The upsert of ``rows`` on the key ``on``, with RETURNING of the model where the
+        dialect has it; built once per dialect, key and updated columns (building the
+        ``excluded`` alias alone costs about as much as running a one-row upsert)."""
+        conflict, updated = self.upsert_columns(on, rows)
+        returns = upsert_returns(dialect)
+        key = (dialect.name, returns, on, tuple(updated))
+        statement = self._upserts.get(key)
+        if statement is None:
+            statement = upsert_statement(dialect, self.model, conflict, updated)
+            if returns:
+                statement = statement.returning(self.model)
+            if len(self._upserts) < _MAX_UPSERTS:
+                self._upserts[key] = statement
+        return statement
+
+    def reselect(self, on: str, rows: Sequence[Mapping[str, Any]]) -> Select[Any]:
+        """Upserted rows by their conflict key, where an upsert cannot return them."""
+        names = self.keys[on].columns
+        columns = [self.attribute(name) for name in names]
+        wanted = [tuple(row[name] for name in names) for row in rows]
+        return select(self.model).where(tuple_(*columns).in_(wanted))
+
+    def delete_statement(self, conditions: Sequence[Any]) -> Delete:
+        """DELETE of matching rows; the repository expunges what it deleted from the session
+        itself (the rows RETURNING or the SELECT before gave), so no ORM synchronisation."""
+        return delete(self.model).where(*conditions).execution_options(**BULK)
+
+    @cached_property
+    def delete_key(self) -> Any:
+        """DELETE ... RETURNING by primary key, the key as bound parameters (:meth:`key_params`):
+        built once, where building it per call costs a tenth of a one-row delete."""
+        key = self.mapped.primary_key
+        where = [column == bindparam(f"key_{i}") for i, column in enumerate(key)]
+        return self.delete_statement(where).returning(self.model)
+
+    def key_params(self, key: Sequence[Any]) -> dict[str, Any]:
+        return {f"key_{i}": value for i, value in enumerate(key)}
+
+    def mark_statement(self, conditions: Sequence[Any], value: Any) -> Update:
+        """Set (soft-delete) or clear (restore) the "deleted at" attribute of matching rows."""
+        assert self.soft_delete is not None
+        return update(self.model).where(*conditions).values({self.soft_delete: value})
+
+    def mark_value(self) -> Any:
+        return func.current_timestamp()
+
+    def live(self, live: bool) -> ColumnElement[bool]:
+        """Rows not soft-deleted (``live``) or soft-deleted."""
+        assert self.soft_delete is not None
+        column = self.attribute(self.soft_delete)
+        condition: ColumnElement[bool] = column.is_(None) if live else column.is_not(None)
+        return condition
+
+    def with_column(self, error: DataError, rows: Sequence[Mapping[str, Any]]) -> DataError:
+        """A ``DataError`` that names no column, named from the values written when exactly one
+        of them cannot fit its column (the engine's hook could not tell: an engine made
+        elsewhere, or a statement it could not see through)."""
+        if error.column is not None or not rows:
+            return error
+        column = column_that_cannot_fit(self.mapped.table, self.mapped.sql_names, rows)
+        if column is None:
+            return error
+        return DataError(error.model, column, error.original)
+
+
+def first_or_none(found: builtins.list[M]) -> M | None:
+    return found[0] if found else None

@@ -1,0 +1,221 @@
+"""The runtime's repository bases, used without the generator: a spec, a subclass, real databases.
+
+What generated repositories inherit is tested through the generated example everywhere else;
+here the contract itself: the facts a spec reads off the mapper (database names that differ from
+attribute names), the column a refused value is named by when the engine has no hook to tell
+(a plain ``sqlalchemy.create_engine``), and the sync and asyncio modules mirroring each other.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Literal
+
+import msgspec
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sublimate_runtime import (
+    DataError,
+    EqFilter,
+    NotFoundError,
+    Repository,
+    RepositorySpec,
+    SoftDeleteRepository,
+    TextFilter,
+    UniqueKeySpec,
+    repository,
+    repository_async,
+    repository_id,
+    repository_id_async,
+    service_id,
+    service_id_async,
+)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Thing(Base):
+    __tablename__ = "things"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column("the code", sa.String(5), unique=True)
+    amount: Mapped[Decimal | None] = mapped_column("the amount", sa.Numeric(5, 2))
+    deleted_at: Mapped[datetime | None]
+
+
+class ThingFilter(msgspec.Struct, kw_only=True):
+    id: EqFilter[int] | None = None
+    code: TextFilter | None = None
+
+
+class ThingOrder(StrEnum):
+    CODE = "code"
+    CODE_DESC = "-code"
+
+
+class ThingUpdate(msgspec.Struct, kw_only=True):
+    code: str | msgspec.UnsetType = msgspec.UNSET
+    amount: Decimal | msgspec.UnsetType | None = msgspec.UNSET
+
+
+KEYS = {
+    "id": UniqueKeySpec(constraint_name=None, columns=("id",), sql_columns=("id",), primary=True),
+    "code": UniqueKeySpec(constraint_name=None, columns=("code",), sql_columns=("the code",)),
+}
+SPEC = RepositorySpec(
+    Thing,
+    keys=KEYS,
+    updatable=("code", "amount"),
+    orderable=("code",),
+    filterable=("id", "code"),
+    cursor=tuple[int],
+)
+
+
+class ThingRepository(Repository[Thing, ThingFilter, ThingOrder]):
+    spec = SPEC
+
+    def update(self, id: int, changes: ThingUpdate) -> Thing:
+        return self._update((id,), changes)
+
+    def upsert(self, instance: Thing, *, on: Literal["id", "code"] = "id") -> Thing:
+        return self._upsert([instance], on)[0]
+
+    def delete(self, id: int) -> Thing:
+        return self._delete_key((id,))
+
+
+class SoftThingRepository(SoftDeleteRepository[Thing, ThingFilter, ThingOrder]):
+    spec = RepositorySpec(Thing, keys=KEYS, soft_delete="deleted_at", cursor=tuple[int])
+
+    def delete(self, id: int) -> Thing:
+        return self._soft_delete((id,))
+
+
+@pytest.fixture
+def session(database: Any) -> Any:
+    """A Session on a plain SQLAlchemy engine: none of the runtime's engine hooks."""
+    engine = sa.create_engine(database.url, connect_args=database.connect_args)
+    Base.metadata.create_all(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+    engine.dispose()
+
+
+def test_the_spec_reads_database_names_and_keys_off_the_mapper() -> None:
+    mapped = SPEC.mapped
+    assert mapped.columns == ("id", "code", "amount", "deleted_at")
+    assert mapped.sql_names["code"] == "the code" and mapped.sql_names["amount"] == "the amount"
+    assert mapped.primary_attrs == ("id",)
+    assert SPEC.upsert_columns("code", [{"code": "a", "amount": 1, "id": 3}]) == (
+        ["the code"],
+        ["the amount"],
+    )
+    assert [str(term) for term in SPEC.ordering([ThingOrder.CODE_DESC])] == [
+        'things."the code" DESC',
+        "things.id ASC",
+    ]
+
+
+def test_conditions_read_the_filter_and_leave_soft_deleted_rows_out() -> None:
+    spec = SoftThingRepository.spec
+    assert spec.conditions(None, include_deleted=True) == []
+    (live,) = spec.conditions(None, include_deleted=False)
+    assert str(live) == "things.deleted_at IS NULL"
+    where = [ThingFilter(id=EqFilter(eq=3)), Thing.code == "x"]
+    assert [str(c) for c in SPEC.conditions(where)] == [
+        "things.id = :id_1",
+        'things."the code" = :the_code_1',
+    ]
+
+
+@pytest.mark.parametrize("write", ["add", "add_many", "update", "upsert"])
+def test_a_refused_value_is_named_by_the_values_written(session: Session, write: str) -> None:
+    """On a plain engine PostgreSQL names no column: the repository finds it in what it wrote.
+    MariaDB names it itself; SQLite stores any length (nothing is refused)."""
+    if session.get_bind().dialect.name == "sqlite":
+        pytest.skip("SQLite stores any length")
+    repo = ThingRepository(session)
+    kept = repo.add(Thing(code="ok"))
+    session.commit()
+    calls: dict[str, Callable[[], object]] = {
+        "add": lambda: repo.add(Thing(code="x" * 6)),
+        "add_many": lambda: repo.add_many([Thing(code="b"), Thing(code="x" * 6)]),
+        "update": lambda: repo.update(kept.id, ThingUpdate(code="x" * 6)),
+        "upsert": lambda: repo.upsert(Thing(code="x" * 6)),
+    }
+    with pytest.raises(DataError) as caught:
+        calls[write]()
+    assert (caught.value.model, caught.value.column) == ("Thing", "the code")
+    assert repo.count() == 1  # rolled back, and the session still works
+
+
+def test_writes_and_reads_round_trip(session: Session) -> None:
+    repo = ThingRepository(session)
+    first, second = repo.add_many([Thing(code="b"), Thing(code="a", amount=Decimal("1.5"))])
+    assert [t.code for t in repo.list(order_by=ThingOrder.CODE)] == ["a", "b"]
+    assert repo.update(first.id, ThingUpdate(amount=Decimal("2.25"))).amount == Decimal("2.25")
+    assert repo.upsert(Thing(code="a", amount=None), on="code").id == second.id
+    page = repo.list_after(None, limit=1)
+    assert page.items == [first] and page.next_cursor is not None
+    assert repo.list_after(page.next_cursor, limit=1).items == [second]
+    assert repo.delete(first.id).code == "b"
+    with pytest.raises(NotFoundError):
+        repo.delete(first.id)
+    assert repo.exists(ThingFilter(code=TextFilter(eq="a"))) and repo.count() == 1
+
+
+def test_a_soft_deleted_row_is_left_out_until_asked_for(session: Session) -> None:
+    repo = SoftThingRepository(session)
+    thing = repo.add(Thing(code="gone"))
+    assert repo.delete(thing.id).deleted_at is not None
+    assert repo.list() == [] and repo.count() == 0
+    assert repo.list(include_deleted=True) == [thing]
+    with pytest.raises(NotFoundError):
+        repo._get((thing.id,))
+
+
+def _public(cls: type) -> dict[str, tuple[str, ...]]:
+    return {
+        name: tuple(inspect.signature(member).parameters)
+        for name, member in vars(cls).items()
+        if inspect.isfunction(member) and name not in ("__init_subclass__", "__init__")
+    }
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        *((repository, name) for name in ("ReadRepository", "KeyedReadRepository")),
+        *((repository, name) for name in ("Repository", "SoftDeleteRepository")),
+        *((repository_id, name) for name in ("IdKeyedReadRepository", "IdRepository")),
+        (repository_id, "IdSoftDeleteRepository"),
+    ],
+)
+def test_the_asyncio_classes_mirror_the_sync_ones(module: Any, name: str) -> None:
+    """Same methods, same parameters, and every method that runs SQL a coroutine there."""
+    sync = getattr(module, name)
+    twin = getattr(
+        repository_async if module is repository else repository_id_async, f"Async{name}"
+    )
+    assert _public(sync) == _public(twin)
+    for method, member in vars(sync).items():
+        if inspect.isfunction(member) and method not in ("__init_subclass__", "__init__"):
+            runs_sql = inspect.iscoroutinefunction(getattr(twin, method))
+            assert runs_sql or method in ("_guard", "_required", "_written"), method
+
+
+@pytest.mark.parametrize("name", ["IdReadOnlyServiceBase", "IdServiceBase"])
+def test_the_asyncio_id_services_mirror_the_sync_ones(name: str) -> None:
+    """The services keyed by `id`: same methods and parameters, all coroutines on asyncio."""
+    sync = getattr(service_id, name)
+    twin = getattr(service_id_async, f"Async{name}")
+    assert _public(sync) == _public(twin)
+    assert all(inspect.iscoroutinefunction(getattr(twin, method)) for method in _public(sync))
