@@ -21,13 +21,14 @@ import typer
 from . import __version__, options, progress, redact
 from . import check as checking
 from .cache import FormatterError, RenderCache
+from .formatting import RenderError
 from .introspect import IntrospectError
 from .ir import Schema, to_jsonable
 from .manifest import MANIFEST, ManifestError, describe_schema, split_header
 from .manifest import read as read_manifest
 from .output_paths import UnsafePathError
 from .parent_packages import create_parent_packages
-from .render import RenderError, render
+from .produce import produce
 from .sessions import user_module_problems
 from .settings import KEY_DOCS, Settings, SettingsError, load
 from .terminal import say, say_block, warnings_as_messages
@@ -285,7 +286,7 @@ def _plan(settings: Settings, *, use_cache: bool = True) -> tuple[Plan, RenderCa
         sessions=settings.sessions,
     )
     with progress.bar(len(schema.entities)) as advance:
-        files = render(schema, settings, cache, progress=advance)
+        files = produce(schema, settings, cache, progress=advance)
     the_plan = plan(
         files,
         out_dir,

@@ -14,10 +14,13 @@ import sys
 import tokenize
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .ir import Import
 from .ruff_order import member_key, module_key
+
+if TYPE_CHECKING:
+    import jinja2
 
 _STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
 
@@ -228,3 +231,18 @@ def _module_key(module: str) -> Any:
     # Relative imports: isort puts the farthest parent first (`..` before `.`).
     dots = len(module) - len(module.lstrip("."))
     return (-dots, module_key(module.lstrip(".")))
+
+
+def assemble(
+    template: jinja2.Template,
+    context: dict[str, Any],
+    bindings: list[Binding],
+    first_party: frozenset[str] = frozenset(),
+) -> str:
+    """Render with a placeholder import block, then fill in the imports the body really uses:
+    templates never list imports, so an unused or a missing one cannot happen."""
+    marker = "# sublimate-imports"
+    body = template.render(**context, imports=[marker])
+    used = reads(body.replace(marker, ""), (b.bound for b in bindings))
+    lines = block(bindings, used, first_party)
+    return body.replace(marker, "\n".join(lines))

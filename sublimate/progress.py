@@ -15,7 +15,7 @@ from .terminal import printable
 
 THRESHOLD = 50  # tables: below this, generation takes a few seconds at most
 
-Advance = Callable[[str, int, int], None]  # (step, done, total), as render.render calls it
+Advance = Callable[[str, int, int], None]  # (step, done, total), as produce.produce calls it
 
 
 def enabled(size: int) -> bool:

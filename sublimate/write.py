@@ -33,14 +33,14 @@ import errno
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import manifest as mf
 from .manifest import MANIFEST, FileRecord, Manifest, body_hash, header_intact, split_header
 from .output_paths import TMP_SUFFIX, OutputTree
-from .render import OutputFile
+from .outputs import OutputFile
 
 
 class WriteError(Exception):
@@ -136,45 +136,15 @@ def plan(
     for path in records:
         tree.path(path)  # UnsafePathError before anything is read
     generated = [f for f in files if not f.user]
+    sorted_out = _sort_generated(generated, tree, read, records)
     wanted = {f.path for f in generated}
-    write: list[OutputFile] = []
-    unchanged: list[str] = []
-    edited: list[str] = []
-    missing: list[str] = []
-    not_owned: list[str] = []
-    for output in generated:
-        if tree.is_link(output.path):
-            not_owned.append(output.path)
-            continue
-        current = read(output.path)
-        if current == output.content:
-            unchanged.append(output.path)
-        elif current is None:
-            if os.path.exists(tree.path(output.path)):  # a directory, unreadable: not ours
-                not_owned.append(output.path)
-                continue
-            write.append(output)
-            if output.path in records:
-                missing.append(output.path)
-        elif output.path in records:
-            if _edited(current, records[output.path]):
-                edited.append(output.path)
-            write.append(output)
-        elif split_header(current)[0] is not None:
-            # Ours by its own header, though no manifest lists it (lost or conflicted manifest,
-            # interrupted run); a body that no longer matches it was edited, as anywhere else.
-            if not header_intact(current):
-                edited.append(output.path)
-            write.append(output)
-        else:
-            not_owned.append(output.path)
     remove: list[str] = []
     for path in sorted(set(records) - wanted):
         current = None if tree.is_link(path) else read(path)
         if current is None:
             continue
         if _edited(current, records[path]):
-            edited.append(path)
+            sorted_out.edited.append(path)
         remove.append(path)
     user = [f for f in files if f.user]
     create = [f for f in user if f.content and not os.path.lexists(tree.path(f.path))]
@@ -195,13 +165,13 @@ def plan(
     )
     new_text = new.to_json()
     return Plan(
-        write=tuple(write),
+        write=tuple(sorted_out.write),
         create=tuple(create),
-        unchanged=tuple(unchanged),
+        unchanged=tuple(sorted_out.unchanged),
         remove=tuple(remove),
-        edited=tuple(sorted(edited)),
-        missing=tuple(sorted(missing)),
-        not_owned=tuple(sorted(not_owned)),
+        edited=tuple(sorted(sorted_out.edited)),
+        missing=tuple(sorted(sorted_out.missing)),
+        not_owned=tuple(sorted(sorted_out.not_owned)),
         orphans=tuple(orphans),
         interrupted=interrupted,
         old=old,
@@ -210,6 +180,55 @@ def plan(
         manifest_changed=_differs(_read(out_dir / MANIFEST), new, new_text, old),
         out_dir=out_dir,
     )
+
+
+@dataclass(slots=True)
+class _Sorted:
+    """The generated files of a plan, by what happens to each (lists: `plan` adds removals)."""
+
+    write: list[OutputFile] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    edited: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    not_owned: list[str] = field(default_factory=list)
+
+
+def _sort_generated(
+    generated: Sequence[OutputFile],
+    tree: OutputTree,
+    read: Callable[[str], str | None],
+    records: Mapping[str, Any],
+) -> _Sorted:
+    """Each generated file against what is on disk: unchanged, to write (edited by hand or
+    missing, noted), or in the way (not ours: a link, a directory, a file without our header)."""
+    out = _Sorted()
+    for output in generated:
+        if tree.is_link(output.path):
+            out.not_owned.append(output.path)
+            continue
+        current = read(output.path)
+        if current == output.content:
+            out.unchanged.append(output.path)
+        elif current is None:
+            if os.path.exists(tree.path(output.path)):  # a directory, unreadable: not ours
+                out.not_owned.append(output.path)
+                continue
+            out.write.append(output)
+            if output.path in records:
+                out.missing.append(output.path)
+        elif output.path in records:
+            if _edited(current, records[output.path]):
+                out.edited.append(output.path)
+            out.write.append(output)
+        elif split_header(current)[0] is not None:
+            # Ours by its own header, though no manifest lists it (lost or conflicted manifest,
+            # interrupted run); a body that no longer matches it was edited, as anywhere else.
+            if not header_intact(current):
+                out.edited.append(output.path)
+            out.write.append(output)
+        else:
+            out.not_owned.append(output.path)
+    return out
 
 
 def apply(the_plan: Plan, out_dir: Path, *, force: bool) -> None:

@@ -211,11 +211,25 @@ def roundtrip(db: ModuleType, engine: sa.Engine, seed: int = 1) -> dict[str, str
     return done
 
 
+def _resolved(cls: type, hints: dict[str, Any]) -> Any:
+    """`changes`'s type: the Update DTO, also when it is a type parameter of the runtime's base
+    (a model keyed by `id` inherits `update` from `IdRepository[..., <M>Update, <M>Key, int]`)."""
+    hint = hints["changes"]
+    if not isinstance(hint, typing.TypeVar):
+        return hint
+    for base in cls.__mro__:
+        for original in getattr(base, "__orig_bases__", ()):
+            parameters = getattr(typing.get_origin(original), "__parameters__", ())
+            if hint in parameters:
+                return typing.get_args(original)[parameters.index(hint)]
+    raise AssertionError(f"{cls.__name__}.update: no type for {hint}")
+
+
 def _update(
     repository: Any, mapper: Mapper[Any], identity: Sequence[Any], number: int
 ) -> tuple[str, Any] | None:
     """Change one non-key, non-generated, non-foreign-key column with the Update DTO."""
-    changes_type = typing.get_type_hints(type(repository).update)["changes"]
+    changes_type = _resolved(type(repository), typing.get_type_hints(type(repository).update))
     fields = set(changes_type.__struct_fields__)
     for attr, column in _columns(mapper):
         if attr in fields and not column.foreign_keys and not column.primary_key:

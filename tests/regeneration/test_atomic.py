@@ -24,7 +24,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -77,7 +77,6 @@ class AsyncCustomerService(services.AsyncCustomerService):
     repository: AsyncCustomerRepository
 '''
 NOT_OWNED = {"NOTES.md": b"my notes\n", "dtos/handwritten.py": b"X = 1\n"}
-STAGE_WINDOW = 0.006  # seconds after the first staged file appears (the write phase: ~5 ms)
 
 
 @dataclass(frozen=True)
@@ -89,6 +88,7 @@ class Scenario:
     first_staged: Path  # the first file a run stages
     duration: float  # of an uninterrupted run
     env: dict[str, str]
+    write_phase: float = 0.0  # from the first staged file to the end of an uninterrupted run
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +128,25 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     )
     first = out(work) / changed[0]  # generated files are staged in path order
     first = first.with_name(f".{first.name}.sublimate-tmp")
-    return Scenario(work, old, old_tree, new_tree, first, duration, env)
+    s = Scenario(work, old, old_tree, new_tree, first, duration, env)
+    return replace(s, write_phase=_write_phase(s))
+
+
+def _write_phase(s: Scenario) -> float:
+    """How long a run writes, measured (the longest of three): the kills aimed at the write
+    phase fall within it, however long the files take to write on this machine."""
+    phases = []
+    for _ in range(3):
+        _restore(s)
+        process = subprocess.Popen(
+            [str(SUBLIMATE), "generate"], cwd=s.work, stdout=subprocess.DEVNULL, env=s.env
+        )
+        while not s.first_staged.exists() and process.poll() is None:
+            pass
+        started = time.perf_counter()
+        assert process.wait(timeout=60) == 0
+        phases.append(time.perf_counter() - started)
+    return max(phases)
 
 
 def _restore(s: Scenario) -> None:
@@ -148,7 +166,7 @@ def _kill_at_random(s: Scenario, rng: random.Random, in_write_phase: bool) -> No
         deadline = time.perf_counter() + 60
         while not s.first_staged.exists() and process.poll() is None:
             assert time.perf_counter() < deadline, "the run never started writing"
-        time.sleep(rng.uniform(0, STAGE_WINDOW))
+        time.sleep(rng.uniform(0, s.write_phase))
     else:
         time.sleep(rng.uniform(0, s.duration * 1.1))
     process.send_signal(signal.SIGKILL)

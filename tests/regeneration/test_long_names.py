@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from sublimate import naming
 from sublimate.cli import app
-from sublimate.render import OutputFile
+from sublimate.outputs import OutputFile
 from sublimate.write import TMP_SUFFIX, WriteError, apply, leftovers, plan
 
 HANGUL = "한" * 21  # 63 bytes in UTF-8: PostgreSQL's limit (NAMEDATALEN - 1)

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.schema import CreateIndex
 
-from sublimate.index_views import index_line
 from sublimate.introspect.sqlite_sql import IndexSql, default_sql, parse_create_index
 from sublimate.ir import Index
+from sublimate.views.indexes import index_line
 
 
 @pytest.mark.parametrize(

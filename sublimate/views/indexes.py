@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from . import naming
-from .ir import Index
+from .. import naming
+from ..ir import Index
 
 __all__ = ["index_line"]
 

@@ -26,15 +26,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import jinja2
 
-from . import naming
-from .imports import Binding, bind, block, reads
-from .index_views import index_line
-from .ir import Column, Entity, EntityKind, ForeignKey, Import, Relation, RelationKind, Schema
-from .ruff_order import all_key
+from .. import naming
+from ..imports import assemble, bind
+from ..ir import Column, Entity, EntityKind, ForeignKey, Import, Relation, RelationKind, Schema
+from ..ruff_order import all_key
+from .indexes import index_line
 
 __all__ = [
     "ModelView",
@@ -365,21 +364,12 @@ def _candidates(entity: Entity, by_name: dict[str, Entity]) -> list[Import]:
     return candidates
 
 
-def _assemble(template: jinja2.Template, context: dict[str, Any], bindings: list[Binding]) -> str:
-    """Render with a placeholder import block, then fill in the imports the body uses."""
-    marker = "# sublimate-imports"
-    body = template.render(**context, imports=[marker])
-    used = reads(body.replace(marker, ""), (b.bound for b in bindings))
-    lines = block(bindings, used, frozenset())
-    return body.replace(marker, "\n".join(lines))
-
-
 def render_model(template: jinja2.Template, entity: Entity, schema: Schema) -> str:
     """The body of `models/<module>.py` (unformatted, without the header)."""
     by_name = {e.name: e for e in schema.entities}
     view = model_view(entity, schema)
     bindings = bind(_candidates(entity, by_name), {("sqlalchemy", ""): "sa"})
-    return _assemble(template, {"e": entity, "m": view}, bindings)
+    return assemble(template, {"e": entity, "m": view}, bindings)
 
 
 # --- the package files ---------------------------------------------------------------------

@@ -1,0 +1,105 @@
+"""What sublimate writes: the output plan as data (`OUTPUTS`: a template, a path, when) and the
+files a run produces (`OutputFile`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .ir import Entity
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutputFile:
+    path: str  # relative to the output package, POSIX separators
+    content: str  # "" for a user file that already exists (never rewritten, so never rendered)
+    source: str  # what it was generated from, for the header and messages
+    entity: str = ""  # the model it belongs to; "" for package-level files
+    user: bool = False  # written once when absent, never overwritten, no header
+    render: str = ""  # cache.render_hash of the unformatted render
+    input: str = ""  # cache input key (per-model generated files)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Output:
+    template: str
+    path: str  # may contain {module}
+    per_entity: bool
+    python: bool = True  # formatted by black, headed with a hash
+    when: Callable[[Entity], bool] = lambda entity: True
+    user: bool = False  # the user's file: written once when absent, never overwritten, no header
+    # Whether a per-entity render reads other entities than its own (beyond their names): the
+    # render cache then treats any change to the IR as a change to this file.
+    reads_schema: bool = False
+    database: bool = False  # only when the models are generated (live-database input)
+    setting: str = ""  # only when this boolean Settings field is true (e.g. "litestar")
+
+
+OUTPUTS: tuple[Output, ...] = (
+    Output(template="dtos.py.jinja", path="dtos/{module}.py", per_entity=True),
+    Output(template="repository.py.jinja", path="repositories/{module}.py", per_entity=True),
+    Output(template="service.py.jinja", path="services/{module}.py", per_entity=True),
+    # The user's modules: written once when absent, never overwritten (see README, "Your code").
+    Output(template="user_module.py.jinja", path="custom/{module}.py", per_entity=True, user=True),
+    Output(
+        template="user_package_init.py.jinja",
+        path="custom/__init__.py",
+        per_entity=False,
+        user=True,
+    ),
+    Output(template="package_init.py.jinja", path="__init__.py", per_entity=False),
+    Output(template="subpackage_init.py.jinja", path="dtos/__init__.py", per_entity=False),
+    Output(template="subpackage_init.py.jinja", path="repositories/__init__.py", per_entity=False),
+    Output(template="subpackage_init.py.jinja", path="services/__init__.py", per_entity=False),
+    Output(template="migrations/env.py.jinja", path="migrations/env.py", per_entity=False),
+    Output(
+        template="migrations/script.py.mako.jinja",
+        path="migrations/script.py.mako",
+        per_entity=False,
+        python=False,
+    ),
+    Output(
+        template="migrations/alembic.ini.jinja",
+        path="migrations/alembic.ini",
+        per_entity=False,
+        python=False,
+    ),
+    # Litestar controllers and app factory, with `litestar = true` in [tool.sublimate].
+    Output(
+        template="litestar/controller.py.jinja",
+        path="controllers/{module}.py",
+        per_entity=True,
+        setting="litestar",
+    ),
+    Output(
+        template="subpackage_init.py.jinja",
+        path="controllers/__init__.py",
+        per_entity=False,
+        setting="litestar",
+    ),
+    Output(template="litestar/app.py.jinja", path="app.py", per_entity=False, setting="litestar"),
+    # Typed declarative models, when the input is a live database (see sublimate.model_views).
+    Output(
+        template="models/model.py.jinja",
+        path="models/{module}.py",
+        per_entity=True,
+        database=True,
+        reads_schema=True,  # relationships and foreign keys read their targets (neighbours)
+    ),
+    Output(
+        template="models/base.py.jinja", path="models/_base.py", per_entity=False, database=True
+    ),
+    Output(
+        template="models/package.py.jinja",
+        path="models/__init__.py",
+        per_entity=False,
+        database=True,
+    ),
+)
+
+SUBPACKAGE_TITLES = {
+    "dtos/__init__.py": "msgspec DTOs, one module per model.",
+    "repositories/__init__.py": "Repositories (sync and async), one module per model.",
+    "services/__init__.py": "Services (sync and async), one module per model.",
+    "controllers/__init__.py": "Litestar controllers, one module per model (see app.py).",
+}

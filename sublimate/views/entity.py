@@ -1,0 +1,161 @@
+"""Per-entity view: the code fragments the DTO, repository, service and controller templates
+print, built from the IR before rendering.
+
+Templates only print. Anything that needs a decision (which parameter name a key column gets,
+which DTO field is required, which runtime base a repository extends) is made here, in Python,
+where it can be tested, using `naming` for every identifier and literal.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+from .. import naming
+from ..ir import Entity, EntityKind, FilterKind
+from .fields import FILTER_NAMES, DtoFields, Field, ReadGuard, dto_fields
+from .keys import Getter, KeyView, key_view
+
+__all__ = ["FILTER_NAMES", "EntityView", "Field", "Getter", "ReadGuard", "build"]
+
+# Black does not touch docstrings: a docstring line that holds names is re-wrapped when it would be
+# longer than the templates' own text (100 columns, the lint line length of generated_example and
+# of the tests).
+_DOC_WIDTH = 100
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderMember:
+    member: str
+    value: str  # a literal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EntityView:
+    doc_name: str
+    model: str  # the model's name in generated modules (aliased when it collides)
+    where_alias: str
+    order_alias: str
+    to_read_fn: str
+    keys: KeyView
+    dto: DtoFields
+    order_members: tuple[OrderMember, ...]
+    # The repository module (see templates/repository.py.jinja): its RepositorySpec constant,
+    # the runtime base its classes extend and that base's type arguments.
+    spec_name: str
+    orderable_attrs: tuple[str, ...]
+    filterable_attrs: tuple[str, ...]
+    repository_base: str
+    repository_params: str
+    by_id: bool  # the base has the key-specific methods too (see _keyed_by_id)
+    inherited_doc: str
+
+    # The templates read the key and DTO parts as `v.<field>`.
+    def __getattr__(self, name: str) -> object:
+        for part in (self.keys, self.dto):
+            if name in part.__dataclass_fields__:
+                return getattr(part, name)
+        raise AttributeError(name)
+
+    @staticmethod
+    def lit(value: object) -> str:
+        return naming.literal(value)
+
+    @staticmethod
+    def doc(text: str, indent: int) -> str:
+        """Docstring text that holds names: as written when each line fits, else re-wrapped.
+
+        `text` is a line or a paragraph of a template (its own indentation is dropped); the
+        lines after the first are indented by `indent`, as the template's first line is.
+        """
+        lines = [line.strip() for line in text.strip().splitlines()]
+        if any(indent + len(line) > _DOC_WIDTH for line in lines):
+            lines = _wrap(" ".join(lines), _DOC_WIDTH - indent)
+        return ("\n" + " " * indent).join(lines)
+
+
+def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[str]) -> EntityView:
+    """The view of one entity; `module_names` are the names repository/service modules bind."""
+    if entity.column_ref is not None:
+        module_names |= {entity.column_ref[1]}
+    model = entity.name if entity.name not in module_names else f"{entity.name}Model"
+    names = entity.names
+    keys = key_view(entity, module_names)
+    by_id = _keyed_by_id(entity, keys)
+    params = [model, names.filter, names.order]
+    if by_id and entity.writable:
+        params += [names.update, names.key, keys.pk_key_type]
+    elif by_id:
+        params.append(keys.pk_key_type)
+    return EntityView(
+        doc_name=_doc_name(entity),
+        model=model,
+        where_alias=names.where,
+        order_alias=names.order_by,
+        to_read_fn=names.to_read,
+        keys=keys,
+        dto=dto_fields(entity, dto_bound),
+        order_members=_order_members(entity),
+        spec_name=naming.SPEC,
+        orderable_attrs=tuple(c.attr for c in entity.columns if c.orderable),
+        filterable_attrs=tuple(
+            c.attr for c in entity.columns if c.filter_kind is not FilterKind.NONE
+        ),
+        repository_base=("Id" if by_id else "") + _repository_base(entity),
+        repository_params=", ".join(params),
+        by_id=by_id,
+        inherited_doc=_inherited_doc(entity, by_id),
+    )
+
+
+def _order_members(entity: Entity) -> tuple[OrderMember, ...]:
+    """The Order enum: `EMAIL = "email"`, `EMAIL_DESC = "-email"` per orderable column."""
+    scope = naming.Scope()
+    members = []
+    for column in entity.columns:
+        if not column.orderable:
+            continue
+        member = scope.allocate(naming.upper(column.attr))
+        descending = scope.allocate(f"{member}_DESC")
+        members.append(OrderMember(member=member, value=naming.literal(column.attr)))
+        members.append(OrderMember(member=descending, value=naming.literal(f"-{column.attr}")))
+    return tuple(members)
+
+
+def _repository_base(entity: Entity) -> str:
+    """The sublimate_runtime class the repositories extend (the async one is `Async` + it)."""
+    if not entity.primary_key:
+        return "ReadRepository"
+    if not entity.writable:
+        return "KeyedReadRepository"
+    return "SoftDeleteRepository" if entity.soft_delete_column else "Repository"
+
+
+def _keyed_by_id(entity: Entity, keys: KeyView) -> bool:
+    """Whether the runtime's `Id...` base can carry the key-specific methods: a one-column
+    primary key whose attribute and parameter are `id`, and (writable) whose key name, the
+    default `on` of upserts, is `id` too. Then the generated classes print only the getters of
+    the other unique keys (and a versioned `update`)."""
+    pk = entity.pk_columns
+    if len(pk) != 1 or pk[0].attr != "id" or keys.pk_args != "id":
+        return False
+    return not entity.writable or keys.default_conflict == "id"
+
+
+def _inherited_doc(entity: Entity, by_id: bool) -> str:
+    """The module docstring's line that names the runtime base (its methods are listed there)."""
+    base = ("Id" if by_id else "") + _repository_base(entity)
+    return f"Every other method is sublimate_runtime.{base}'s, typed for this model."
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False)
+
+
+def _doc_name(entity: Entity) -> str:
+    """What a module docstring's `Source:` line names; on two lines when it would be long."""
+    kind = "view" if entity.kind is EntityKind.VIEW else "table"
+    table = f'{kind} "{naming.comment_text(entity.table, limit=60)}"'
+    model = f"(model {naming.comment_text(entity.source, limit=60)})"
+    one_line = f"{table} {model}"
+    return one_line if len(f"Source: {one_line}.") <= _DOC_WIDTH else f"{table}\n{model}"

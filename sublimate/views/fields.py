@@ -1,0 +1,175 @@
+"""The fields of an entity's DTOs, as the DTO module prints them (annotations, defaults, checks).
+
+A DTO field named like a type its class body reads (`str`, `Decimal`, `UNSET`...) would shadow
+it: `dto_renames` imports those names under other names first.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from .. import naming
+from ..imports import rename_names, used_names
+from ..ir import Column, Entity, FilterKind
+
+_BUILTIN_TYPES = frozenset({"str", "int", "float", "bool", "bytes", "dict", "list", "tuple"})
+
+_FILTERS = {
+    (FilterKind.EQUALITY, False): "EqFilter[{t}]",
+    (FilterKind.EQUALITY, True): "NullableEqFilter[{t}]",
+    (FilterKind.RANGE, False): "RangeFilter[{t}]",
+    (FilterKind.RANGE, True): "NullableRangeFilter[{t}]",
+    (FilterKind.TEXT, False): "TextFilter",
+    (FilterKind.TEXT, True): "NullableTextFilter",
+}
+FILTER_NAMES = (
+    "EqFilter",
+    "NullableEqFilter",
+    "RangeFilter",
+    "NullableRangeFilter",
+    "TextFilter",
+    "NullableTextFilter",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Field:
+    attr: str
+    annotation: str
+    default: str = ""  # " = UNSET", " = None" or ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadGuard:
+    """A column the model types as optional though it is NOT NULL: checked before the Read DTO."""
+
+    attr: str
+    message: str  # a literal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DtoFields:
+    """Everything the DTO module prints per field."""
+
+    create_fields: tuple[Field, ...]
+    update_fields: tuple[Field, ...]
+    update_attrs: tuple[str, ...]  # the Update DTO's fields: what `update` may write
+    read_fields: tuple[Field, ...]
+    read_guards: tuple[ReadGuard, ...]
+    filter_fields: tuple[Field, ...]
+    create_checks: tuple[str, ...]  # statements for <M>Create.__post_init__
+    update_checks: tuple[str, ...]
+    filter_checks: tuple[str, ...]  # statements for <M>Filter.__post_init__
+    dto_renames: tuple[tuple[str, str], ...]  # bound name -> alias, for the DTO module's imports
+
+
+def dto_fields(entity: Entity, dto_bound: frozenset[str]) -> DtoFields:
+    renames = dto_renames(entity, dto_bound)
+    updatable = [c for c in entity.columns if not c.primary_key and not c.server_generated]
+    filtered = [c for c in entity.columns if c.filter_kind is not FilterKind.NONE]
+    return DtoFields(
+        create_fields=tuple(
+            _create_field(c, renames) for c in entity.columns if not c.server_generated
+        ),
+        update_fields=tuple(_unset_field(c, renames) for c in updatable),
+        update_attrs=tuple(c.attr for c in updatable),
+        read_fields=tuple(
+            Field(attr=c.attr, annotation=_rename(optional(c), renames)) for c in entity.columns
+        ),
+        read_guards=tuple(
+            ReadGuard(attr=c.attr, message=naming.literal(f"{c.attr} is None: not flushed yet"))
+            for c in entity.columns
+            if c.declared_optional
+        ),
+        filter_fields=tuple(_filter_field(c, renames) for c in filtered),
+        create_checks=tuple(
+            _decimal_check(c, renames)
+            for c in entity.columns
+            if _checked(c) and not c.server_generated
+        ),
+        update_checks=tuple(_decimal_check(c, renames) for c in updatable if _checked(c)),
+        filter_checks=tuple(
+            _filter_check(c, renames) for c in filtered if c.python_type == "decimal.Decimal"
+        ),
+        dto_renames=tuple(sorted(renames.items())),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _type_names(annotation: str) -> frozenset[str]:
+    """The names a type annotation reads; a schema repeats a handful of annotations."""
+    return frozenset(used_names(annotation))
+
+
+def dto_renames(entity: Entity, bound_names: frozenset[str]) -> dict[str, str]:
+    """Names a DTO field would shadow inside its class body, and what to import them as.
+
+    Only names used in the class bodies' annotations and defaults matter (a class's bases are
+    evaluated in the module scope, where a field name shadows nothing).
+    """
+    attrs = {column.attr for column in entity.columns}
+    in_bodies = {"UNSET", "UnsetType", "None", "check_decimal", "check_decimal_filter"}
+    in_bodies |= set(FILTER_NAMES)
+    for column in entity.columns:
+        in_bodies |= _type_names(column.python_type) | _type_names(column.dto_type)
+    taken = naming.Scope(attrs | bound_names)
+    renames: dict[str, str] = {}
+    for name in sorted((bound_names | _BUILTIN_TYPES) & attrs & in_bodies):
+        if name in _BUILTIN_TYPES:
+            renames[name] = f"builtins.{name}"
+        else:
+            renames[name] = taken.allocate(f"{name}_")
+    if "builtins" in attrs and any(v.startswith("builtins.") for v in renames.values()):
+        renames = {k: v.replace("builtins.", "builtins_.") for k, v in renames.items()}
+        renames["builtins"] = "builtins_"
+    return renames
+
+
+def optional(column: Column, *, dto: bool = False) -> str:
+    base = column.dto_type if dto else column.python_type
+    return f"{base} | None" if column.nullable else base
+
+
+def _checked(column: Column) -> bool:
+    """Decimal columns with a known precision: msgspec cannot bound a Decimal, so we check."""
+    return column.python_type == "decimal.Decimal" and column.precision is not None
+
+
+def _decimal_check(column: Column, renames: dict[str, str]) -> str:
+    call = _rename("check_decimal", renames)
+    label = naming.literal(column.attr)
+    return f"{call}(self.{column.attr}, {label}, {column.precision}, {column.scale or 0})"
+
+
+def _filter_check(column: Column, renames: dict[str, str]) -> str:
+    """A Decimal filter's values must be finite and fit the column: msgspec cannot bound them."""
+    call = _rename("check_decimal_filter", renames)
+    label = naming.literal(column.attr)
+    return f"{call}(self.{column.attr}, {label}, {column.precision}, {column.scale})"
+
+
+def _rename(annotation: str, renames: dict[str, str]) -> str:
+    return rename_names(annotation, renames)
+
+
+def _create_field(column: Column, renames: dict[str, str]) -> Field:
+    annotation = optional(column, dto=True)
+    if column.has_default:
+        return _unset_field(column, renames)
+    if column.nullable:
+        return Field(attr=column.attr, annotation=_rename(annotation, renames), default=" = None")
+    return Field(attr=column.attr, annotation=_rename(annotation, renames))
+
+
+def _unset_field(column: Column, renames: dict[str, str]) -> Field:
+    none = " | None" if column.nullable else ""
+    annotation = _rename(f"{column.dto_type} | UnsetType{none}", renames)
+    return Field(attr=column.attr, annotation=annotation, default=f" = {_rename('UNSET', renames)}")
+
+
+def _filter_field(column: Column, renames: dict[str, str]) -> Field:
+    """The column's filter, over the DTO's bounded type (an int in its SQL range, say)."""
+    pattern = _FILTERS[(column.filter_kind, column.nullable)]
+    annotation = pattern.format(t=column.dto_type)
+    return Field(attr=column.attr, annotation=_rename(annotation, renames))

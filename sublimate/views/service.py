@@ -1,0 +1,52 @@
+"""What a generated service module prints beyond `EntityView`: one class per session kind.
+
+Every method whose signature is the same for all models is the runtime's (`ServiceBase` and its
+twins in `sublimate_runtime.service`); a generated class names its base with the model's types as
+type arguments, so the inherited signatures are the model's, and adds the methods whose signature
+is its own (the key's parameters, upsert's `on`). Which base and which type arguments is decided
+here, where a test can see it; the template only prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import sessions
+from ..ir import Entity
+from .entity import EntityView
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceClass:
+    """One generated service class (sync or asyncio)."""
+
+    is_async: bool
+    name: str  # CustomerService
+    base: str  # ServiceBase[Customer, CustomerRead, ...]: the runtime base and its type arguments
+    repository: str  # CustomerRepository
+    session: str  # for the docstring: "a Session"
+
+
+def build(
+    entity: Entity, view: EntityView, flavours: sessions.Flavours
+) -> tuple[ServiceClass, ...]:
+    """The entity's service classes, in the order the `sessions` setting prints them."""
+    n = entity.names
+    arguments = [view.model, n.read, view.where_alias, view.order_alias]
+    if entity.writable:  # a view or a key-less table has no Create DTO and no upsert
+        arguments += [n.create, n.key]
+    kind = "ServiceBase" if entity.writable else "ReadOnlyServiceBase"
+    if view.by_id:  # the base has get/update/delete and their hooks too (see views.entity)
+        key_type = view.keys.pk_key_type
+        arguments += [n.update, key_type] if entity.writable else [key_type]
+        kind = f"Id{kind}"
+    return tuple(
+        ServiceClass(
+            is_async=is_async,
+            name=n.async_service if is_async else n.service,
+            base=f"{'Async' if is_async else ''}{kind}[{', '.join(arguments)}]",
+            repository=n.async_repository if is_async else n.repository,
+            session="an asyncio AsyncSession" if is_async else "a Session",
+        )
+        for is_async in flavours.kinds
+    )
