@@ -110,7 +110,7 @@ from pathlib import Path
 from sublimate import cli
 from sublimate.cache import RenderCache
 from sublimate.manifest import MANIFEST, describe_schema, read
-from sublimate.render import render
+from sublimate.produce import produce
 from sublimate.settings import load
 from sublimate.write import apply, plan
 settings = load(Path({str(project)!r}), {{}})
@@ -122,7 +122,7 @@ t3 = clock()
 cache = RenderCache.for_run(schema, settings.out_dir, read(settings.out_dir / MANIFEST),
                             formatter=settings.formatter, line_length=settings.line_length)
 t4 = clock()
-files = render(schema, settings, cache)
+files = produce(schema, settings, cache)
 t5 = clock()
 the_plan = plan(files, settings.out_dir, fingerprint=cache.fingerprint.as_dict(),
                 schema=describe_schema(schema, cache.hashes.entities),

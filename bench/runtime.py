@@ -1,21 +1,26 @@
 """Run-time cost of the generated repositories: ours vs hand-written SQLAlchemy vs Advanced Alchemy.
 
-    .venv/bin/python bench/runtime.py            # or: make bench
-    .venv/bin/python bench/runtime.py --blocks 9 --backends sqlite
+    .venv/bin/python bench/runtime.py                 # or: make bench (about 3 minutes)
+    .venv/bin/python bench/runtime.py --quick         # 3 small blocks: for iterating
+    .venv/bin/python bench/runtime.py --backends sqlite --flavours sync --ops delete,exists
+    .venv/bin/python bench/runtime.py --ops insert_many --no-gc  # the GC paused while timing
 
-Not a test: it prints figures. For each operation on SQLite (a file) and PostgreSQL (when
-reachable at SUBLIMATE_TEST_PG_URL), sync, the three implementations run interleaved in one
-process: every block runs each implementation's batch of the operation in a shuffled order, and
-the figure is the median over blocks of the time per operation. "hand" is idiomatic SQLAlchemy 2
-ORM code written inline, with the same statements ours sends (UPDATE/DELETE ... RETURNING,
-INSERT ... ON CONFLICT, count(*) OVER ()), so ours/hand is the cost of the generated layer
-itself. "AA" is Advanced Alchemy's SQLAlchemySyncRepository with its defaults. Statements per
-operation are counted with a before_cursor_execute listener.
+Not a test: it prints figures. On SQLite (a file), PostgreSQL (SUBLIMATE_TEST_PG_URL) and MariaDB
+(SUBLIMATE_TEST_MYSQL_URL), each with its sync driver (pysqlite, psycopg, pymysql) and its async
+one (aiosqlite, asyncpg, aiomysql), the three implementations of bench/runtime_ops.py run
+interleaved in one process: every block runs each implementation's batch of the operation, in
+an order shuffled per block, each batch in a session of its own, begun before the clock (after a
+gc.collect(): the previous batch's garbage is not this one's cost) and committed after it; the
+figure is the median over blocks of the time per operation. Statements per operation are
+counted with a before_cursor_execute listener (an executemany counts once). 2,000 rows are
+seeded first; an unreachable server is skipped with a note.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import gc
 import os
 import random
 import statistics
@@ -23,331 +28,304 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generated_example"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from advanced_alchemy.filters import LimitOffset, OrderBy
-from advanced_alchemy.repository import SQLAlchemySyncRepository
-from advanced_alchemy.service import SQLAlchemySyncRepositoryService
-from shop.db import (
-    ProductFilter,
-    ProductOrder,
-    ProductRead,
-    ProductRepository,
-    ProductService,
-    ProductUpdate,
+from advanced_alchemy.service import (
+    SQLAlchemyAsyncRepositoryService,
+    SQLAlchemySyncRepositoryService,
 )
+from runtime_ops import OPERATIONS, AAAsyncProducts, AAProducts, Context, D, aw
+from shop.db import AsyncProductService, ProductRead, ProductService
 from shop.models import Base, Product
-from sublimate_runtime import RangeFilter, create_engine
+from sublimate_runtime import create_async_engine, create_engine
 
-D = Decimal
-PG_URL = os.environ.get(
-    "SUBLIMATE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-SEED = 2000  # rows in the table while reading, updating and deleting
+SERVERS = {
+    "postgresql": os.environ.get(
+        "SUBLIMATE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    ),
+    "mariadb": os.environ.get(
+        "SUBLIMATE_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"
+    ),
+}
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+ASYNC_DRIVERS["mariadb"] = "mysql+aiomysql"
+LABELS = {
+    ("postgresql", False): "PostgreSQL psycopg",
+    ("postgresql", True): "PostgreSQL asyncpg",
+    ("sqlite", False): "SQLite pysqlite",
+    ("sqlite", True): "SQLite aiosqlite",
+    ("mariadb", False): "MariaDB pymysql",
+    ("mariadb", True): "MariaDB aiomysql",
+}
 IMPLEMENTATIONS = ("ours", "hand", "AA")
+SEED = 2000
+JSON_OP = "service list 1,000 rows -> JSON"
 
 
-class AAProducts(SQLAlchemySyncRepository[Product]):
-    model_type = Product
-
-
-class AAProductService(SQLAlchemySyncRepositoryService[Product, AAProducts]):
+class AAService(SQLAlchemySyncRepositoryService[Product, AAProducts]):
     repository_type = AAProducts
 
 
-@dataclass
-class Counter:
-    statements: int = 0
-
-    def __call__(self, *args: Any) -> None:
-        self.statements += 1
-
-
-Op = Callable[[Session, int], object]  # (session, iteration number) -> anything
-
-
-def new(sku: str) -> Product:
-    return Product(sku=sku, name=f"Product {sku}", price=D("10.00"))
-
-
-def upsert_hand(session: Session, sku: str, price: Decimal) -> Product:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert(Product) if dialect == "postgresql" else sqlite.insert(Product)
-    row = {"sku": sku, "name": f"Product {sku}", "price": price}
-    statement = insert.values(row).on_conflict_do_update(
-        index_elements=[Product.sku],
-        set_={"name": insert.excluded.name, "price": insert.excluded.price},
-    )
-    return session.scalars(
-        statement.returning(Product), execution_options={"populate_existing": True}
-    ).one()
-
-
-def operations(tag: str, ids: list[int]) -> dict[str, dict[str, Op]]:
-    """{operation: {implementation: op}}; `tag` keeps the keys of one run apart."""
-
-    def sku(i: int, what: str) -> str:
-        return f"{tag}-{what}-{i}"
-
-    page_where = Product.price >= D(5)
-    ours_where = ProductFilter(price=RangeFilter(ge=D(5)))
-    aa_order = [OrderBy("price", "desc"), OrderBy("id", "asc")]
-    hand_order = (Product.price.desc(), Product.id.asc())
-
-    def hand_list(session: Session, i: int) -> object:
-        statement = sa.select(Product).where(page_where).order_by(*hand_order).limit(50)
-        return session.scalars(statement.offset(i % 100)).all()
-
-    def hand_list_and_count(session: Session, i: int) -> object:
-        statement = sa.select(Product, sa.func.count().over()).where(page_where)
-        rows = session.execute(statement.order_by(*hand_order).limit(50).offset(i % 100)).all()
-        return [row[0] for row in rows], rows[0][1]
-
-    def hand_update(session: Session, i: int) -> object:
-        statement = (
-            sa.update(Product)
-            .where(Product.id == ids[i % len(ids)])
-            .values(price=D(i % 1000))
-            .returning(Product)
-        )
-        return session.scalars(statement, execution_options={"populate_existing": True}).one()
-
-    def hand_delete(session: Session, i: int) -> object:
-        statement = sa.delete(Product).where(Product.id == ids[i]).returning(Product)
-        found = session.scalars(statement).one()
-        session.expunge(found)
-        return found
-
-    def hand_add(session: Session, i: int) -> object:
-        product = new(sku(i, "hand-add"))
-        session.add(product)
-        session.flush()
-        return product
-
-    def hand_add_many(session: Session, i: int) -> object:
-        products = [new(sku(i * 1000 + j, "hand-many")) for j in range(1000)]
-        session.add_all(products)
-        session.flush()
-        return products
-
-    return {
-        "add": {
-            "ours": lambda s, i: ProductRepository(s).add(new(sku(i, "ours-add"))),
-            "hand": hand_add,
-            "AA": lambda s, i: AAProducts(session=s).add(new(sku(i, "aa-add"))),
-        },
-        "add_many(1,000)": {
-            "ours": lambda s, i: ProductRepository(s).add_many(
-                [new(sku(i * 1000 + j, "ours-many")) for j in range(1000)]
-            ),
-            "hand": hand_add_many,
-            "AA": lambda s, i: AAProducts(session=s).add_many(
-                [new(sku(i * 1000 + j, "aa-many")) for j in range(1000)]
-            ),
-        },
-        "get": {
-            "ours": lambda s, i: ProductRepository(s).get(ids[i % len(ids)]),
-            "hand": lambda s, i: s.get(Product, ids[i % len(ids)]),
-            "AA": lambda s, i: AAProducts(session=s).get(ids[i % len(ids)]),
-        },
-        "list(50)": {
-            "ours": lambda s, i: ProductRepository(s).list(
-                ours_where, order_by=ProductOrder.PRICE_DESC, limit=50, offset=i % 100
-            ),
-            "hand": hand_list,
-            "AA": lambda s, i: AAProducts(session=s).get_many(
-                page_where, *aa_order, LimitOffset(limit=50, offset=i % 100)
-            ),
-        },
-        "list_and_count": {
-            "ours": lambda s, i: ProductRepository(s).list_and_count(
-                ours_where, order_by=ProductOrder.PRICE_DESC, limit=50, offset=i % 100
-            ),
-            "hand": hand_list_and_count,
-            "AA": lambda s, i: AAProducts(session=s).list_and_count(
-                page_where, *aa_order, LimitOffset(limit=50, offset=i % 100)
-            ),
-        },
-        "update": {
-            "ours": lambda s, i: ProductRepository(s).update(
-                ids[i % len(ids)], ProductUpdate(price=D(i % 1000))
-            ),
-            "hand": hand_update,
-            "AA": lambda s, i: AAProducts(session=s).update(
-                Product(id=ids[i % len(ids)], price=D(i % 1000))
-            ),
-        },
-        "upsert": {
-            "ours": lambda s, i: ProductRepository(s).upsert(
-                Product(sku=sku(i % 50, "up"), name=f"Product {i}", price=D(i % 1000)), on="sku"
-            ),
-            "hand": lambda s, i: upsert_hand(s, sku(i % 50, "up"), D(i % 1000)),
-            "AA": lambda s, i: AAProducts(session=s).upsert(
-                Product(sku=sku(i % 50, "up"), name=f"Product {i}", price=D(i % 1000)),
-                match_fields="sku",
-            ),
-        },
-        "delete": {
-            "ours": lambda s, i: ProductRepository(s).delete(ids[i]),
-            "hand": hand_delete,
-            "AA": lambda s, i: AAProducts(session=s).delete(ids[i]),
-        },
-    }
-
-
-BATCH = {"add_many(1,000)": 2}  # operations per implementation per block; default below
-DEFAULT_BATCH = 40
+class AAAsyncService(SQLAlchemyAsyncRepositoryService[Product, AAAsyncProducts]):
+    repository_type = AAAsyncProducts
 
 
 @dataclass
 class Figures:
-    seconds: list[float]
-    statements: float
+    seconds: list[float] = field(default_factory=list)
+    statements: float = 0.0
 
 
-def seed(engine: sa.Engine, count: int, tag: str) -> list[int]:
-    with Session(engine) as session:
-        products = [
-            Product(sku=f"{tag}-seed-{i}", name=f"Seed {i}", price=D(i % 20)) for i in range(count)
-        ]
-        session.add_all(products)
-        session.commit()
-        return [p.id for p in products]
+Results = dict[str, dict[str, Figures]]  # {operation: {implementation: figures}}
 
 
-def measure(engine: sa.Engine, blocks: int) -> dict[str, dict[str, Figures]]:
-    results: dict[str, dict[str, Figures]] = {}
-    counter = Counter()
-    sa.event.listen(engine, "before_cursor_execute", counter)
-    names = list(operations("x", [1]))
-    for name in names:
-        results[name] = {impl: Figures([], 0.0) for impl in IMPLEMENTATIONS}
-        batch = BATCH.get(name, DEFAULT_BATCH)
+@dataclass
+class Flavour:
+    """One database through one driver: what the harness needs to open sessions on it."""
+
+    backend: str
+    is_async: bool
+    engine: Any  # Engine or AsyncEngine
+    no_gc: bool = False  # pause the garbage collector while timing (as timeit does)
+    statements: int = 0
+
+    @property
+    def label(self) -> str:
+        return LABELS[(self.backend, self.is_async)]
+
+    def session(self) -> Any:
+        kind = AsyncSession if self.is_async else Session
+        return kind(self.engine, expire_on_commit=False)
+
+    def count(self, *_args: Any) -> None:
+        self.statements += 1
+
+
+def run_sync(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Drive a coroutine whose awaits all complete at once (sync sessions never suspend)."""
+    try:
+        coroutine.send(None)
+    except StopIteration as stop:
+        return stop.value
+    coroutine.close()
+    raise RuntimeError("a sync operation awaited something that suspends")
+
+
+async def seed(flavour: Flavour, tag: str, count: int, price: Callable[[int], Any]) -> list[int]:
+    rows = [{"sku": f"{tag}-{i}", "name": f"Seed {i}", "price": price(i)} for i in range(count)]
+    session = flavour.session()
+    try:
+        statement = sa.insert(Product).returning(Product.id, sort_by_parameter_order=True)
+        ids = list(await aw(session.scalars(statement, rows)))
+        await aw(session.commit())
+    finally:
+        await aw(session.close())
+    return ids
+
+
+async def run_batch(flavour: Flavour, op: Any, ctx: Context, inputs: list[Any]) -> Figures:
+    """One implementation's batch of one operation, in a session of its own."""
+    session = flavour.session()
+    try:
+        await aw(session.connection())  # begin outside the timing
+        gc.collect()
+        if flavour.no_gc:
+            gc.disable()
+        flavour.statements = 0
+        started = time.perf_counter()
+        for i, data in enumerate(inputs):
+            await op(ctx, session, i, data)
+        elapsed = time.perf_counter() - started
+        gc.enable()
+        statements = flavour.statements
+        await aw(session.commit())
+    finally:
+        await aw(session.close())
+    return Figures([elapsed / len(inputs)], statements / len(inputs))
+
+
+async def measure(
+    flavour: Flavour, ids: list[int], ops: list[str], blocks: int, batch: int
+) -> Results:
+    results: Results = {}
+    for name in ops:
+        prepare, by_impl = OPERATIONS[name]
+        results[name] = {impl: Figures() for impl in IMPLEMENTATIONS}
+        size = max(1, batch // 10) if name.startswith("insert_many") else batch
         for block in range(blocks):
             order = list(IMPLEMENTATIONS)
             random.Random(block).shuffle(order)
             for impl in order:
                 tag = uuid.uuid4().hex[:8]
-                ids = seed(engine, max(SEED, batch), tag) if name != "add_many(1,000)" else []
-                op = operations(tag, ids)[name][impl]
-                with Session(engine, expire_on_commit=False) as session:
-                    session.connection()  # begin outside the timing
-                    counter.statements = 0
-                    started = time.perf_counter()
-                    for i in range(batch):
-                        op(session, i)
-                    elapsed = time.perf_counter() - started
-                    statements = counter.statements
-                    session.commit()
-                results[name][impl].seconds.append(elapsed / batch)
-                results[name][impl].statements = statements / batch
-                with engine.begin() as connection:  # every run starts on an empty table
-                    connection.execute(sa.delete(Product))
-    sa.event.remove(engine, "before_cursor_execute", counter)
+                doomed = (
+                    await seed(flavour, f"{tag}-doomed", size, lambda i: D(1))
+                    if name.startswith("delete")
+                    else []
+                )
+                if name.startswith("upsert"):
+                    await seed(flavour, f"{tag}-up", 50, lambda i: D(i))
+                ctx = Context(tag, ids, doomed, flavour.backend, flavour.is_async)
+                inputs = [prepare(ctx, impl, i) for i in range(size)]
+                figures = await run_batch(flavour, by_impl[impl], ctx, inputs)
+                results[name][impl].seconds += figures.seconds
+                results[name][impl].statements = figures.statements
     return results
 
 
-def service_json(engine: sa.Engine, blocks: int) -> dict[str, Figures]:
-    """A service page of 1,000 rows, serialised to JSON bytes with msgspec."""
-    seed(engine, 1000, uuid.uuid4().hex[:8])
-    figures = {impl: Figures([], 0.0) for impl in ("ours", "AA")}
-    counter = Counter()
-    sa.event.listen(engine, "before_cursor_execute", counter)
+async def service_json(flavour: Flavour, blocks: int) -> dict[str, Figures]:
+    """A service page of 1,000 rows serialised to JSON bytes with msgspec: ours and AA."""
+    figures = {"ours": Figures(), "AA": Figures()}
 
-    def ours(session: Session) -> bytes:
-        return msgspec.json.encode(ProductService(session).list(limit=1000))
+    async def ours(session: Any) -> bytes:
+        service = AsyncProductService(session) if flavour.is_async else ProductService(session)
+        return msgspec.json.encode(await aw(service.list(limit=1000)))
 
-    def aa(session: Session) -> bytes:
-        service = AAProductService(session=session)
+    async def aa(session: Any) -> bytes:
+        service = (AAAsyncService if flavour.is_async else AAService)(session=session)
         page = LimitOffset(limit=1000, offset=0)
-        items, total = service.list_and_count(OrderBy("id", "asc"), page)
-        return msgspec.json.encode(
-            service.to_schema(items, total, filters=[page], schema_type=ProductRead)
-        )
+        items, total = await aw(service.list_and_count(OrderBy("id", "asc"), page))
+        schema = service.to_schema(items, total, filters=[page], schema_type=ProductRead)
+        return msgspec.json.encode(schema)
 
     for block in range(blocks):
-        order: list[tuple[str, Callable[[Session], bytes]]] = [("ours", ours), ("AA", aa)]
+        order = [("ours", ours), ("AA", aa)]
         random.Random(block).shuffle(order)
         for impl, run in order:
-            with Session(engine, expire_on_commit=False) as session:
-                session.connection()
-                counter.statements = 0
+            session = flavour.session()
+            try:
+                await aw(session.connection())
+                flavour.statements = 0
                 started = time.perf_counter()
-                body = run(session)
+                body = await run(session)
                 figures[impl].seconds.append(time.perf_counter() - started)
-                figures[impl].statements = counter.statements
+                figures[impl].statements = flavour.statements
+            finally:
+                await aw(session.close())
             assert body.count(b'"sku"') == 1000
-    sa.event.remove(engine, "before_cursor_execute", counter)
-    with engine.begin() as connection:
-        connection.execute(sa.delete(Product))
     return figures
 
 
-def us(seconds: list[float]) -> float:
-    return statistics.median(seconds) * 1e6
+async def bench_flavour(flavour: Flavour, ops: list[str], blocks: int, batch: int) -> Results:
+    """Fresh tables, 2,000 seeded rows, every operation, the JSON page; tables dropped after."""
+    engine = flavour.engine
+    sync_engine = engine.sync_engine if flavour.is_async else engine
+    if flavour.is_async:
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+    else:
+        Base.metadata.create_all(engine)
+    ids = await seed(flavour, "seed", SEED, lambda i: D(i % 20))
+    sa.event.listen(sync_engine, "before_cursor_execute", flavour.count)
+    try:
+        results = await measure(flavour, ids, ops, blocks, batch)
+        json = await service_json(flavour, blocks)
+        results[JSON_OP] = {"ours": json["ours"], "hand": Figures(), "AA": json["AA"]}
+    finally:
+        sa.event.remove(sync_engine, "before_cursor_execute", flavour.count)
+    if flavour.is_async:
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.drop_all)
+        await engine.dispose()
+    else:
+        Base.metadata.drop_all(engine)
+        engine.dispose()
+    return results
 
 
-def report(backend: str, results: dict[str, dict[str, Figures]], json: dict[str, Figures]) -> None:
-    print(f"\n{backend} (median of blocks; µs per operation; statements per operation)")
+def median_us(figures: Figures) -> float:
+    return statistics.median(figures.seconds) * 1e6 if figures.seconds else float("nan")
+
+
+def ratio(results: dict[str, Figures], other: str) -> str:
+    ours, theirs = median_us(results["ours"]), median_us(results[other])
+    return "-" if theirs != theirs else f"{ours / theirs:.2f}"  # NaN: not measured
+
+
+def counts(results: dict[str, Figures]) -> str:
+    return "/".join(
+        f"{results[impl].statements:g}" if results[impl].seconds else "-"
+        for impl in IMPLEMENTATIONS
+    )
+
+
+def report_flavour(label: str, results: Results) -> None:
+    print(f"\n{label} (median of blocks; µs per operation)")
     print(
         "| operation | ours µs | hand µs | AA µs | ours/hand | ours/AA | statements ours/hand/AA |"
     )
     print("|---|---:|---:|---:|---:|---:|---|")
     for name, by_impl in results.items():
-        ours, hand, aa = (us(by_impl[impl].seconds) for impl in IMPLEMENTATIONS)
-        counts = "/".join(f"{by_impl[impl].statements:g}" for impl in IMPLEMENTATIONS)
+        ours, hand, aa = (median_us(by_impl[impl]) for impl in IMPLEMENTATIONS)
+        shown = ["-" if value != value else f"{value:,.0f}" for value in (ours, hand, aa)]
         print(
-            f"| {name} | {ours:,.0f} | {hand:,.0f} | {aa:,.0f} | {ours / hand:.2f} "
-            f"| {ours / aa:.2f} | {counts} |"
+            f"| {name} | {' | '.join(shown)} | {ratio(by_impl, 'hand')} | {ratio(by_impl, 'AA')} "
+            f"| {counts(by_impl)} |"
         )
-    ours_json, aa_json = us(json["ours"].seconds), us(json["AA"].seconds)
-    print(
-        f"| service list 1,000 rows -> JSON | {ours_json:,.0f} | - | {aa_json:,.0f} | - "
-        f"| {ours_json / aa_json:.2f} | {json['ours'].statements:g}/-/{json['AA'].statements:g} |"
-    )
+
+
+def report_summary(all_results: dict[str, Results]) -> None:
+    """One table: per operation and driver, ours/hand, ours/AA and statements ours/hand/AA."""
+    labels = list(all_results)
+    print("\nours/hand · ours/AA (statements ours/hand/AA), median of blocks, one run")
+    print("| operation | " + " | ".join(labels) + " |")
+    print("|---|" + "---|" * len(labels))
+    names = list(next(iter(all_results.values())))
+    for name in names:
+        cells = [
+            f"{ratio(r[name], 'hand')} · {ratio(r[name], 'AA')} ({counts(r[name])})"
+            for r in all_results.values()
+        ]
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 @contextmanager
-def engines(backends: list[str]) -> Iterator[list[tuple[str, sa.Engine]]]:
-    found: list[tuple[str, sa.Engine]] = []
+def databases(backends: list[str]) -> Iterator[dict[str, tuple[sa.URL, sa.URL]]]:
+    """{backend: (sync URL, async URL)} of a fresh database on each reachable backend."""
+    found: dict[str, tuple[sa.URL, sa.URL]] = {}
     cleanups: list[Callable[[], None]] = []
     with tempfile.TemporaryDirectory() as folder:
         if "sqlite" in backends:
-            found.append(("SQLite (pysqlite, file)", create_engine(f"sqlite:///{folder}/b.db")))
-        if "postgresql" in backends:
-            admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+            path = f"{folder}/bench.db"
+            found["sqlite"] = (
+                sa.make_url(f"sqlite:///{path}"),
+                sa.make_url(f"sqlite+aiosqlite:///{path}"),
+            )
+        for backend in (b for b in backends if b in SERVERS):
+            admin = sa.create_engine(SERVERS[backend], isolation_level="AUTOCOMMIT")
             name = f"sublimate_bench_{uuid.uuid4().hex[:8]}"
             try:
                 with admin.connect() as connection:
                     connection.execute(sa.text(f"CREATE DATABASE {name}"))
             except sa.exc.OperationalError as error:
-                print(f"PostgreSQL skipped: {str(error).splitlines()[0]}")
-            else:
-                found.append(("PostgreSQL (psycopg)", create_engine(admin.url.set(database=name))))
+                print(f"{backend} skipped: {str(error).splitlines()[0]}")
+                admin.dispose()
+                continue
+            url = admin.url.set(database=name)
+            found[backend] = (url, url.set(drivername=ASYNC_DRIVERS[backend]))
+            force = " WITH (FORCE)" if backend == "postgresql" else ""
 
-                def drop(name: str = name) -> None:
-                    with admin.connect() as connection:
-                        connection.execute(sa.text(f"DROP DATABASE {name} WITH (FORCE)"))
-                    admin.dispose()
+            def drop(admin: sa.Engine = admin, name: str = name, force: str = force) -> None:
+                with admin.connect() as connection:
+                    connection.execute(sa.text(f"DROP DATABASE {name}{force}"))
+                admin.dispose()
 
-                cleanups.append(drop)
+            cleanups.append(drop)
         try:
             yield found
         finally:
-            for _, engine in found:
-                engine.dispose()
             for cleanup in cleanups:
                 cleanup()
 
@@ -355,14 +333,32 @@ def engines(backends: list[str]) -> Iterator[list[tuple[str, sa.Engine]]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--blocks", type=int, default=7)
-    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--batch", type=int, default=40, help="operations per batch (insert_many: 1/10)"
+    )
+    parser.add_argument("--quick", action="store_true", help="3 blocks of 10: for iterating")
+    parser.add_argument("--backends", default="postgresql,sqlite,mariadb")
+    parser.add_argument("--flavours", default="sync,async")
+    parser.add_argument("--ops", default=",".join(OPERATIONS), help="comma-separated operations")
+    parser.add_argument("--no-gc", action="store_true", help="pause the GC while timing")
     args = parser.parse_args()
-    with engines(args.backends.split(",")) as found:
-        for backend, engine in found:
-            Base.metadata.create_all(engine)
-            results = measure(engine, args.blocks)
-            json = service_json(engine, args.blocks)
-            report(backend, results, json)
+    blocks, batch = (3, 10) if args.quick else (args.blocks, args.batch)
+    ops = [name for name in OPERATIONS if any(name.startswith(o) for o in args.ops.split(","))]
+    print(f"{blocks} blocks of {batch} per implementation; load average {os.getloadavg()[0]:.2f}")
+    all_results: dict[str, Results] = {}
+    with databases(args.backends.split(",")) as found:
+        for backend, (sync_url, async_url) in found.items():
+            for is_async in (False, True):
+                if ("async" if is_async else "sync") not in args.flavours.split(","):
+                    continue
+                engine = create_async_engine(async_url) if is_async else create_engine(sync_url)
+                flavour = Flavour(backend, is_async, engine, no_gc=args.no_gc)
+                run = bench_flavour(flavour, ops, blocks, batch)
+                results = asyncio.run(run) if is_async else run_sync(run)
+                report_flavour(flavour.label, results)
+                all_results[flavour.label] = results
+    report_summary(all_results)
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
