@@ -62,24 +62,13 @@ class IdRepository(Repository[M, F, O], Generic[M, F, O, U, C, P]):
         return self._delete_keys(keys)
 
 
-class IdSoftDeleteRepository(SoftDeleteRepository[M, F, O], Generic[M, F, O, U, C, P]):
-    """A soft-deleting table keyed by `id`: `delete` marks, `purge` removes, `restore` undoes."""
+class IdSoftDeleteRepository(SoftDeleteRepository[M, F, O], IdRepository[M, F, O, U, C, P]):
+    """A soft-deleting table keyed by `id`: `delete` marks, `purge` removes, `restore` undoes
+    (`update` and the upserts are IdRepository's)."""
 
     def get(self, id: P, *, include_deleted: bool = False) -> M:
         """The row with this primary key; NotFoundError when there is none (or it is deleted)."""
         return self._get((id,), include_deleted)
-
-    def update(self, id: P, changes: U) -> M:
-        """Set the fields of `changes` that are set; one UPDATE ... RETURNING, no SELECT first."""
-        return self._update((id,), changes)
-
-    def upsert(self, instance: M, *, on: C = ID) -> M:
-        """Insert, or update the row with the same `on` key: one INSERT ... ON CONFLICT."""
-        return self._upsert([instance], on)[0]
-
-    def upsert_many(self, instances: Sequence[M], *, on: C = ID) -> builtins.list[M]:
-        """Insert or update many rows in one batched statement; rows come back in input order."""
-        return self._upsert(instances, on)
 
     def delete(self, id: P) -> M:
         """Soft-delete the live row with this primary key and return it."""

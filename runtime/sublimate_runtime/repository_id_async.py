@@ -52,24 +52,15 @@ class AsyncIdRepository(AsyncRepository[M, F, O], Generic[M, F, O, U, C, P]):
         return await self._delete_keys(keys)
 
 
-class AsyncIdSoftDeleteRepository(AsyncSoftDeleteRepository[M, F, O], Generic[M, F, O, U, C, P]):
-    """A soft-deleting table keyed by `id`: `delete` marks, `purge` removes, `restore` undoes."""
+class AsyncIdSoftDeleteRepository(
+    AsyncSoftDeleteRepository[M, F, O], AsyncIdRepository[M, F, O, U, C, P]
+):
+    """A soft-deleting table keyed by `id`: `delete` marks, `purge` removes, `restore` undoes
+    (`update` and the upserts are AsyncIdRepository's)."""
 
     async def get(self, id: P, *, include_deleted: bool = False) -> M:
         """The row with this primary key; NotFoundError when there is none (or it is deleted)."""
         return await self._get((id,), include_deleted)
-
-    async def update(self, id: P, changes: U) -> M:
-        """Set the fields of `changes` that are set; one UPDATE ... RETURNING, no SELECT first."""
-        return await self._update((id,), changes)
-
-    async def upsert(self, instance: M, *, on: C = ID) -> M:
-        """Insert, or update the row with the same `on` key: one INSERT ... ON CONFLICT."""
-        return (await self._upsert([instance], on))[0]
-
-    async def upsert_many(self, instances: Sequence[M], *, on: C = ID) -> builtins.list[M]:
-        """Insert or update many rows in one batched statement; rows come back in input order."""
-        return await self._upsert(instances, on)
 
     async def delete(self, id: P) -> M:
         """Soft-delete the live row with this primary key and return it."""
