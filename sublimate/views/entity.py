@@ -50,13 +50,6 @@ class EntityView:
     by_id: bool  # the base has the key-specific methods too (see _keyed_by_id)
     inherited_doc: str
 
-    # The templates read the key and DTO parts as `v.<field>`.
-    def __getattr__(self, name: str) -> object:
-        for part in (self.keys, self.dto):
-            if name in part.__dataclass_fields__:
-                return getattr(part, name)
-        raise AttributeError(name)
-
     @staticmethod
     def lit(value: object) -> str:
         return naming.literal(value)
