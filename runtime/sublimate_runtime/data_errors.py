@@ -20,8 +20,10 @@ Where the database does not name the column, the engines the runtime makes (:fun
 find it with a ``handle_error`` hook: the statement's bound values are checked against their
 columns' types (length, precision and scale, integer width, NUL, a native enum's values) and the
 one that cannot fit is recorded on the driver's exception (in a SELECT, a filter's bind is named by
-the column it compares with). With an engine made otherwise, ``DataError.column`` is None
-on PostgreSQL and SQLite.
+the column it compares with). Whatever the engine, a repository write whose error names no
+column checks the values it wrote (:func:`column_that_cannot_fit`, through the write guard's
+``name_column``); an error caught elsewhere on an engine made otherwise names none on
+PostgreSQL and SQLite.
 """
 
 from __future__ import annotations

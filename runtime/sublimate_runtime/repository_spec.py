@@ -9,7 +9,6 @@ on first use: mappers may not be configured when the generated module is importe
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -399,7 +398,3 @@ class RepositorySpec(Generic[M]):
         if column is None:
             return error
         return DataError(error.model, column, error.original)
-
-
-def first_or_none(found: builtins.list[M]) -> M | None:
-    return found[0] if found else None

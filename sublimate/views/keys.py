@@ -35,6 +35,7 @@ class KeyView:
     default_conflict: str
     put_conflict: str
     service_on: str
+    service_on_default: bool  # else the runtime base's `upsert(data, *, on)` is the signature
 
 
 def key_view(entity: Entity, module_names: frozenset[str]) -> KeyView:
@@ -78,6 +79,7 @@ def key_view(entity: Entity, module_names: frozenset[str]) -> KeyView:
         default_conflict=default_conflict,
         put_conflict=put_conflict,
         service_on=_service_on(entity, default_conflict),
+        service_on_default=_create_carries_the_key(entity),
     )
 
 
@@ -115,6 +117,10 @@ def _service_on(entity: Entity, default_conflict: str) -> str:
     default only when <M>Create carries every primary-key column; otherwise the caller names the
     key (`upsert(data, on="email")`), and adding a unique key still changes nothing."""
     annotation = f"on: {entity.names.key}"
-    if entity.primary_key and not any(c.server_generated for c in entity.pk_columns):
+    if _create_carries_the_key(entity):
         return f"{annotation} = {naming.literal(default_conflict)}"
     return annotation
+
+
+def _create_carries_the_key(entity: Entity) -> bool:
+    return bool(entity.primary_key) and not any(c.server_generated for c in entity.pk_columns)
