@@ -85,3 +85,20 @@ async def async_write_guard(
             refused = name_column(refused)
         await session.rollback()
         raise refused from error
+
+
+_DEADLOCK_CODES = frozenset({1213})  # MySQL/MariaDB: ER_LOCK_DEADLOCK
+_DEADLOCK_STATES = frozenset({"40P01"})  # PostgreSQL: deadlock_detected
+
+
+def is_deadlock(error: BaseException) -> bool:
+    """Whether the database broke a deadlock by rolling this transaction back (InnoDB rolls back
+    the whole transaction; PostgreSQL aborts it)."""
+    if not isinstance(error, DBAPIError) or error.orig is None:
+        return False
+    original = error.orig
+    args = original.args
+    if len(args) >= 1 and isinstance(args[0], int):  # pymysql / aiomysql
+        return args[0] in _DEADLOCK_CODES
+    state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    return state in _DEADLOCK_STATES

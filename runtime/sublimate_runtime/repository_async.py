@@ -8,12 +8,15 @@ session's default, as before.
 
 from __future__ import annotations
 
+import asyncio
 import builtins
+import random
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Generic, cast
 
 from sqlalchemy import CursorResult, Select, select
+from sqlalchemy.exc import DBAPIError
 
 from .bulk_insert import bulk_rows
 from .dialects import (
@@ -23,13 +26,16 @@ from .dialects import (
     upsert_returns,
 )
 from .errors import DataError
-from .guards import async_write_guard
+from .guards import async_write_guard, is_deadlock
 from .pagination import KeysetPage, decode_cursor, encode_cursor
 from .repository_spec import BULK, FRESH, F, M, O, OrderBy, RepositorySpec, Where
 from .routing import READ_INTENT, WRITE_INTENT
 
 if TYPE_CHECKING:  # asyncio needs greenlet; a sync-only application need not install it
     from sqlalchemy.ext.asyncio import AsyncSession
+
+
+_DEADLOCK_RETRIES = 3  # see _upsert
 
 
 class AsyncReadRepository(Generic[M, F, O]):
@@ -303,9 +309,30 @@ class AsyncRepository(AsyncKeyedReadRepository[M, F, O]):
         return instance
 
     async def _upsert(self, instances: Sequence[M], on: str) -> builtins.list[M]:
-        """Insert or update rows in one batched statement; rows come back in input order."""
+        """Insert or update rows in one batched statement; rows come back in input order.
+
+        Concurrent upserts of overlapping new keys can deadlock on MariaDB/MySQL however the
+        rows are ordered (InnoDB's gap locks on the unique index; measured: 2-3 runs in 20 of 8
+        workers x 1,000 keys). The database then rolls the whole transaction back, so when the
+        upsert opened it (no transaction yet, nothing pending) it is retried, at most
+        3 times (`_DEADLOCK_RETRIES`); inside a longer transaction the error is the caller's to
+        handle (their earlier statements are gone too).
+        """
         if not instances:
             return []
+        session = self.session
+        fresh = not (session.in_transaction() or session.new or session.dirty or session.deleted)
+        for attempt in range(_DEADLOCK_RETRIES + 1):
+            try:
+                return await self._upsert_once(instances, on)
+            except DBAPIError as error:
+                if not (fresh and is_deadlock(error)) or attempt == _DEADLOCK_RETRIES:
+                    raise
+                await session.rollback()
+                await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
+        raise AssertionError("unreachable")
+
+    async def _upsert_once(self, instances: Sequence[M], on: str) -> builtins.list[M]:
         spec = self.spec
         rows = [spec.values(instance) for instance in instances]
         dialect = await async_dialect_of(self.session)
