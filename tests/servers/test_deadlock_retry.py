@@ -37,8 +37,8 @@ def _deadlock(engine: sa.Engine, upsert: Any) -> tuple[list[Any], list[BaseExcep
     errors: list[BaseException] = []
     other = engine.connect()
     transaction = other.begin()
-    other.execute(sa.text("UPDATE products SET name = 'other' WHERE sku >= 'K-3'"))  # heavy
-    other.execute(sa.text("UPDATE products SET name = 'other' WHERE sku = 'K-2'"))
+    other.execute(sa.text("UPDATE products SET name = 'other' WHERE id BETWEEN 3 AND 50"))  # heavy
+    other.execute(sa.text("UPDATE products SET name = 'other' WHERE id = 2"))
 
     def run() -> None:
         try:
@@ -49,7 +49,7 @@ def _deadlock(engine: sa.Engine, upsert: Any) -> tuple[list[Any], list[BaseExcep
     thread = threading.Thread(target=run)
     thread.start()
     time.sleep(0.5)  # the upsert holds K-1 and waits for K-2
-    other.execute(sa.text("UPDATE products SET name = 'other' WHERE sku = 'K-1'"))
+    other.execute(sa.text("UPDATE products SET name = 'other' WHERE id = 1"))
     transaction.commit()
     other.close()
     thread.join(timeout=60)
