@@ -1,6 +1,7 @@
 """Caching of repository reads in a dogpile.cache region, invalidated only by committed writes.
 
-Install the extra (``sublimate-runtime[cache]``), make a region, attach it to a session factory::
+Install the extra (``sublimate-runtime[cache]``: importing this module without dogpile.cache fails
+with one line naming it), make a region, attach it to a session factory::
 
     region = make_region().configure("dogpile.cache.redis", arguments={...})
     Session = Cache(region).attach(session_factory(engine))
@@ -76,9 +77,14 @@ from .cache_model import ModelCache
 from .cache_rows import ModelSpec, spec_of
 from .cache_store import Store, Unavailable
 from .cache_tokens import StampedEntries
+from .extras import missing_extra
+
+try:  # a Cache wraps a dogpile region: without dogpile.cache, fail here, naming the extra
+    from dogpile.cache import CacheRegion
+except ModuleNotFoundError as error:
+    raise missing_extra(error, extra="cache", needed_by=__name__) from None
 
 if TYPE_CHECKING:
-    from dogpile.cache import CacheRegion
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
     from sqlalchemy.orm import sessionmaker
 

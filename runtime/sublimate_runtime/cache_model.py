@@ -20,7 +20,8 @@ from .cache_codec import SCALAR_KIND, Kind
 from .cache_invalidation import MODEL_CACHES, attached_cache, pending_writes, wrote
 from .cache_outage import async_load_on_outage, load_on_outage
 from .cache_rows import Kinds, ModelSpec, kinds_of, rebuild, rebuild_one, spec_of
-from .routing import READ_INTENT
+from .intents import READ_INTENT
+from .loading import RAISE
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -342,8 +343,8 @@ class ModelCache(Generic[M]):
         return found == self.spec.normalized(attrs, values)
 
     def _load_by_pk(self, session: Session, ident: tuple[Any, ...]) -> M | None:
-        return session.get(self.model, ident, bind_arguments=READ_INTENT)
+        return session.get(self.model, ident, options=[RAISE], bind_arguments=READ_INTENT)
 
     async def _aload_by_pk(self, session: AsyncSession, ident: tuple[Any, ...]) -> M | None:
         # AsyncSession.get() takes no bind_arguments; a SELECT is routed as a read anyway.
-        return await session.get(self.model, ident)
+        return await session.get(self.model, ident, options=[RAISE])

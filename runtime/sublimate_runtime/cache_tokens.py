@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from .cache_codec import DECODE_ERRORS, ENCODE_ERRORS, ENCODER, RECORD, TOKEN, Kind
 from .cache_store import Store, Unavailable
-from .routing import primary
+from .intents import primary
 
 T = TypeVar("T")
 

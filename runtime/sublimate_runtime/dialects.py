@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Insert, and_, case, inspect
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session
 
@@ -72,7 +71,11 @@ def upsert_statement(
     if missing or not conflict:
         raise ValueError(f"upsert on {table.name}: unknown columns {missing} or empty conflict")
     targets = [by_name[name] for name in (update or conflict[:1])]
+    # The dialect packages are imported here, not at the top: an application loads only its own
+    # database's (its engine already did), not all three on `import sublimate_runtime`.
     if dialect.name in ("postgresql", "sqlite"):
+        from sqlalchemy.dialects import postgresql, sqlite
+
         on_conflict = (
             postgresql.insert(model) if dialect.name == "postgresql" else sqlite.insert(model)
         )
@@ -81,6 +84,8 @@ def upsert_statement(
             set_={column: on_conflict.excluded[column.key] for column in targets},
         )
     if dialect.name in ("mysql", "mariadb"):
+        from sqlalchemy.dialects import mysql
+
         on_duplicate = mysql.insert(model)
         matched = and_(
             *(by_name[name] == on_duplicate.inserted[by_name[name].key] for name in conflict)

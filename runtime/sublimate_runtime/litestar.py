@@ -28,15 +28,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import AsyncIterator
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from litestar import Request, Response
-from litestar.di import Provide
-from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from .cache import Cache
 from .data_errors import refused_value
 from .error_details import violated
 from .errors import (
@@ -47,13 +44,33 @@ from .errors import (
     NotFoundError,
     UnsupportedWriteError,
 )
+from .extras import missing_extra
 from .session import async_session_factory
 
+try:
+    from litestar import Request, Response
+    from litestar.di import Provide
+    from litestar.openapi.spec import OpenAPIType, Schema
+    from litestar.params import ParameterKwarg
+    from litestar.plugins import OpenAPISchemaPlugin
+    from litestar.types import ExceptionHandlersMap
+    from litestar.typing import FieldDefinition
+except ModuleNotFoundError as error:
+    raise missing_extra(error, extra="litestar", needed_by=__name__) from None
+
+if TYPE_CHECKING:  # the cache machinery loads only for an app that caches
+    from litestar._openapi.schema_generation import SchemaCreator
+
+    from .cache import Cache
+
 __all__ = [
+    "FilterParameter",
+    "FilterSchemaPlugin",
     "cache_from_environment",
     "conflict",
     "data_error",
     "exception_handlers",
+    "filter_parameter",
     "foreign_key",
     "integrity_violation",
     "not_found",
@@ -171,12 +188,17 @@ def cache_from_environment() -> Cache | None:
     url = os.environ.get("SUBLIMATE_CACHE_URL")
     if not url:
         return None
-    from dogpile.cache import make_region
-
     arguments = {"url": url, "distributed_lock": True, "thread_local_lock": False}
-    region = make_region().configure(
-        "dogpile.cache.redis", expiration_time=3600, arguments=arguments
-    )
+    try:  # the backend imports redis when configured
+        from dogpile.cache import make_region
+
+        region = make_region().configure(
+            "dogpile.cache.redis", expiration_time=3600, arguments=arguments
+        )
+    except ModuleNotFoundError as error:
+        raise missing_extra(error, extra="redis", needed_by="SUBLIMATE_CACHE_URL") from None
+    from .cache import Cache
+
     return Cache(region, namespace=os.environ.get("SUBLIMATE_CACHE_NAMESPACE") or "sublimate")
 
 
@@ -202,3 +224,55 @@ def session_provider(engine: AsyncEngine, cache: Cache | None = None) -> Provide
                 await session.commit()
 
     return Provide(provide)
+
+
+@dataclass(frozen=True)
+class FilterParameter(ParameterKwarg):
+    """A query parameter whose text is a Filter as JSON (`where={"name": {"eq": "a"}}`).
+
+    Litestar passes the text on (it decodes query parameters itself, never as JSON); with
+    :class:`FilterSchemaPlugin` the OpenAPI schema says what the text holds: a string whose
+    `contentMediaType` is JSON and whose `contentSchema` is the Filter's component, recursive
+    and/or/not and relationship fields included. Made by :func:`filter_parameter`.
+    """
+
+    filter_type: Any = None
+
+
+def filter_parameter(filter_type: type[Any], description: str | None = None) -> FilterParameter:
+    """The ``Annotated`` metadata of a ``where: str | None`` query parameter holding a
+    ``filter_type`` as JSON (decode it with ``sublimate_runtime.decode_filter``)."""
+    # A component key of its own: Litestar names a plugin's schema before asking the plugin,
+    # and cannot name `str | None`.
+    name = filter_type.__name__
+    if description is None:
+        description = (
+            f"A {name} as JSON: conditions on columns, on related rows (relationship fields) "
+            "and nested with and/or/not, bounded in depth and size; 400 when invalid."
+        )
+    key = f"{name}Parameter"
+    return FilterParameter(
+        filter_type=filter_type, description=description, schema_component_key=key
+    )
+
+
+class FilterSchemaPlugin(OpenAPISchemaPlugin):
+    """Shows a :class:`FilterParameter` in the OpenAPI schema as JSON text of its Filter."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return isinstance(field_definition.kwarg_definition, FilterParameter)
+
+    def to_openapi_schema(
+        self, field_definition: FieldDefinition, schema_creator: SchemaCreator
+    ) -> Schema:
+        kwarg = field_definition.kwarg_definition
+        assert isinstance(kwarg, FilterParameter)
+        content = schema_creator.for_field_definition(
+            FieldDefinition.from_annotation(kwarg.filter_type)
+        )
+        return Schema(
+            type=OpenAPIType.STRING,
+            content_media_type="application/json",
+            content_schema=content,
+            description=kwarg.description,
+        )

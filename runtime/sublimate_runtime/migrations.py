@@ -27,7 +27,8 @@ What the hooks guarantee:
   classes, INCLUDE or storage parameters changed is dropped and created again (Alembic compares
   none of these; a partial index's predicate stays uncompared: PostgreSQL rewrites it).
 
-Needs the `migrations` extra: `pip install 'sublimate-runtime[migrations]'` (alembic).
+Needs the `migrations` extra: `pip install 'sublimate-runtime[migrations]'` (alembic); without it
+the import fails with one line saying so.
 """
 
 from __future__ import annotations
@@ -35,9 +36,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from alembic.autogenerate.api import AutogenContext
-from alembic.operations import ops
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import (
     Column,
     Connection,
@@ -53,8 +51,17 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.schema import SchemaItem
 from sqlalchemy.types import TypeEngine
 
-from .migration_compare import OPTION_KEY, SameInDatabase, register_comparators
-from .migration_sequences import sequence_directives
+from .extras import missing_extra
+
+try:
+    from alembic.autogenerate.api import AutogenContext
+    from alembic.operations import ops
+    from alembic.runtime.migration import MigrationContext
+
+    from .migration_compare import OPTION_KEY, SameInDatabase, register_comparators
+    from .migration_sequences import sequence_directives
+except ModuleNotFoundError as error:
+    raise missing_extra(error, extra="migrations", needed_by=__name__) from None
 
 __all__ = [
     "VERSION_TABLE",

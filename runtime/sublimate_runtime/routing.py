@@ -18,7 +18,9 @@ serves both). The rules, in order:
 
 Generated repositories declare their intent with ``bind_arguments=READ_INTENT`` or
 ``WRITE_INTENT`` (a plain ``Session`` ignores unknown bind arguments, so the same code runs
-unrouted). DML always goes to the primary, whatever it declares.
+unrouted). DML always goes to the primary, whatever it declares. Those declarations and
+``primary()`` live in :mod:`.intents`: this module needs nothing beyond SQLAlchemy, and is optional
+only in that ``import sublimate_runtime`` does not load it until a routing name is first used.
 
 Before a transaction's first read the chosen replica is checked out once from its pool. A replica
 that refuses the connection is skipped with a :class:`ReplicaUnavailableWarning` and not tried
@@ -39,8 +41,7 @@ import itertools
 import time
 import warnings
 from collections.abc import Sequence
-from contextvars import ContextVar, Token
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import URL, Connection
@@ -49,18 +50,11 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.util.concurrency import in_greenlet
 
 from .errors import RepositoryError
+from .intents import FORCED_PRIMARY, INTENT_KEY
 from .session import create_async_engine, create_engine
 
 if TYPE_CHECKING:  # asyncio support needs greenlet: imported only where it is used
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
-INTENT_KEY: Final = "sublimate_intent"
-READ_INTENT: Final[dict[str, Any]] = {INTENT_KEY: "read"}
-"""``bind_arguments`` for a statement that only reads: a replica may answer it."""
-WRITE_INTENT: Final[dict[str, Any]] = {INTENT_KEY: "write"}
-"""``bind_arguments`` for a statement of a write path: the primary, and the session stays there."""
-
-_forced_primary: ContextVar[bool] = ContextVar("sublimate_forced_primary", default=False)
 
 
 class ReplicaUnavailableWarning(UserWarning):
@@ -73,33 +67,6 @@ class NoReplicaAvailableError(RepositoryError):
     def __init__(self, replicas: Sequence[Engine]) -> None:
         shown = ", ".join(str(engine.url) for engine in replicas) or "none configured"
         super().__init__("*", f"no read replica is available ({shown})")
-
-
-class primary:
-    """Send every statement of routed sessions in this context (thread or task) to the primary.
-
-    ``with primary():`` works in sync and async code (``async with`` too). It is a context
-    variable, so it covers sessions the block's callees open; asyncio tasks started inside the
-    block inherit it, and the greenlet an ``AsyncSession`` runs in sees it. It does not make the
-    session stay on the primary after the block.
-    """
-
-    __slots__ = ("_tokens",)
-
-    def __init__(self) -> None:
-        self._tokens: list[Token[bool]] = []
-
-    def __enter__(self) -> None:
-        self._tokens.append(_forced_primary.set(True))
-
-    def __exit__(self, *_exc: object) -> None:
-        _forced_primary.reset(self._tokens.pop())
-
-    async def __aenter__(self) -> None:
-        self.__enter__()
-
-    async def __aexit__(self, *_exc: object) -> None:
-        self.__exit__()
 
 
 class Router:
@@ -226,7 +193,7 @@ class RoutingSession(Session):
             return bind
         router = self.router
         intent = kw.get(INTENT_KEY)
-        if self._on_primary or _forced_primary.get():
+        if self._on_primary or FORCED_PRIMARY.get():
             return router.primary
         if clause is None and intent is None and not self._flushing:
             # Asked for an engine, not for a statement: dialect_of(), session.connection().
