@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from .data_errors import data_error_of
 from .errors import DataError, RepositoryError, UniqueKeySpec
-from .integrity import translate_integrity_error
+from .integrity import check_violation, translate_integrity_error
 from .unsupported import unsupported_write
 
 if TYPE_CHECKING:  # asyncio support needs greenlet: sync-only apps need not install it
@@ -34,7 +34,8 @@ def write_guard(
     keys: Sequence[UniqueKeySpec],
     name_column: Callable[[DataError], DataError] | None = None,
 ) -> Iterator[None]:
-    """Roll back and raise ``ConflictError``/``ForeignKeyError``/... on an ``IntegrityError``,
+    """Roll back and raise ``ConflictError``/``ForeignKeyError``/... on an ``IntegrityError``
+    (and ``IntegrityViolationError`` on a CHECK that MariaDB reports as another error),
     ``DataError`` on a value the database refused, ``UnsupportedWriteError`` on a statement it
     refused as unsupported (a PostgreSQL rule rewrites the table's writes).
 
@@ -52,7 +53,11 @@ def write_guard(
         session.rollback()
         raise
     except (DBAPIError, OverflowError) as error:
-        refused = unsupported_write(error, model) or data_error_of(error, model)
+        refused = (
+            unsupported_write(error, model)
+            or check_violation(error, model)
+            or data_error_of(error, model)
+        )
         if refused is None:
             raise
         if name_column is not None and isinstance(refused, DataError):
@@ -78,7 +83,11 @@ async def async_write_guard(
         await session.rollback()
         raise
     except (DBAPIError, OverflowError) as error:
-        refused = unsupported_write(error, model) or data_error_of(error, model)
+        refused = (
+            unsupported_write(error, model)
+            or check_violation(error, model)
+            or data_error_of(error, model)
+        )
         if refused is None:
             raise
         if name_column is not None and isinstance(refused, DataError):

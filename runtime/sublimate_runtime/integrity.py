@@ -35,6 +35,10 @@ _MYSQL_UNIQUE = frozenset({1062, 1586})
 _MYSQL_FOREIGN_KEY = frozenset({1216, 1217, 1451, 1452})
 _MYSQL_KEY_NAME = re.compile(r".*for key '(.*)'\Z", re.DOTALL)  # the last one: values come first
 _SQLITE_UNIQUE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
+# A CHECK constraint that MariaDB (4025, ER_CONSTRAINT_FAILED) and MySQL 8 (3819,
+# ER_CHECK_CONSTRAINT_VIOLATED) report through pymysql as an OperationalError, not as an
+# IntegrityError: without this the caller (and an HTTP layer) would get the raw driver error.
+_MYSQL_CHECK = frozenset({3819, 4025})
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,18 @@ def translate_integrity_error(
     key = _match_key(violation, keys)
     columns = key.columns if key is not None else violation.sql_columns
     return ConflictError(model, columns, original)
+
+
+def check_violation(error: BaseException, model: str) -> IntegrityViolationError | None:
+    """The ``IntegrityViolationError`` of a CHECK constraint that the driver did not raise as an
+    ``IntegrityError`` (MariaDB/MySQL through pymysql and aiomysql), else None."""
+    original = getattr(error, "orig", None)
+    if original is None:
+        return None
+    args = original.args
+    if len(args) >= 2 and isinstance(args[0], int) and args[0] in _MYSQL_CHECK:
+        return IntegrityViolationError(model, original)
+    return None
 
 
 def _classify(original: BaseException) -> _Violation:
