@@ -32,10 +32,13 @@ class OffsetPage(msgspec.Struct, Generic[T], kw_only=True):
 
 
 class KeysetPage(msgspec.Struct, Generic[T], kw_only=True):
-    """One page of a keyset listing; ``next_cursor`` is None on the last page."""
+    """One page of a keyset listing. ``next_cursor`` gives the rows after it (None on the last
+    page), ``prev_cursor`` the rows before it (None on the first): pass either back, with the
+    same order and filter (see :mod:`.keyset_cursor`)."""
 
     items: list[T]
     next_cursor: str | None
+    prev_cursor: str | None = None
 
 
 class InvalidCursorError(ValueError):
