@@ -1,0 +1,208 @@
+"""Nested Read DTOs through the services: `get_with`, `list_with`, `list_after_with`.
+
+Runs on every engine kind of the behaviour suite (SQLite, PostgreSQL, MariaDB; sync and async).
+The shape (`OrderReadWithLines`) says what is loaded, one statement per level of it, and the
+DTOs are built before the service returns: encoding them runs no SQL, and a relationship the
+shape does not hold was never loaded (the repository's raiseload). `get_with` reads through the
+ORM (a to-one joined into its parent's statement); the lists read column rows where they can
+(one statement per relationship), and give what the ORM path gives (compared here).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+import pytest
+import sqlalchemy as sa
+from shop.db.dtos.category import CategoryRead, CategoryReadWithParent
+from shop.db.dtos.customer import CustomerRead, CustomerReadWithOrders
+from shop.db.dtos.order import OrderRead, OrderReadWithCustomer, OrderReadWithLines
+from shop.db.dtos.order_line import OrderLineReadWithProduct
+from shop.db.dtos.product import ProductRead, ProductReadWithCategory, ProductReadWithTags
+from shop.models import Category, Customer, Order, OrderLine, Product
+from sublimate_runtime import NotFoundError, UnknownLoadError, shape_paths, to_shape, to_shapes
+from sublimate_runtime.nested_rows import nested_rows
+
+from ._support import Db, aw
+from .test_loading import seed_shop
+
+D = Decimal
+
+
+class OrderWithLinesAndCustomer(OrderReadWithLines, kw_only=True):
+    """A shape written by hand: two relationships at once."""
+
+    customer: CustomerRead
+
+
+class CustomerWithOrdersLines(CustomerRead, kw_only=True):
+    """A shape written by hand: two levels (customer -> orders -> lines)."""
+
+    orders: list[OrderReadWithLines]
+
+
+class NotARelationship(OrderRead, kw_only=True):
+    """A Struct-typed field that names no relationship of Order."""
+
+    shipment: CustomerRead | None = None
+
+
+def _json(value: Any) -> Any:
+    return msgspec.json.decode(msgspec.json.encode(value))
+
+
+def test_the_shape_names_its_paths() -> None:
+    assert shape_paths(OrderReadWithLines) == ("lines",)
+    assert shape_paths(CustomerWithOrdersLines) == ("orders", "orders.lines")
+    assert shape_paths(OrderWithLinesAndCustomer) == ("customer", "lines")
+    assert shape_paths(OrderRead) == ()
+
+
+async def test_get_with_is_one_statement_per_level(db: Db) -> None:
+    ids = await seed_shop(db)
+    service = db.service(Order)
+    with db.count_statements() as statements:
+        order = await aw(service.get_with(OrderReadWithLines, ids["order"]))
+        encoded = _json(order)
+    assert len(statements) == 2  # the order, its lines; encoding ran nothing
+    assert isinstance(order, OrderReadWithLines) and order.total == D(10)
+    assert [(line.line_no, line.quantity) for line in order.lines] == [(0, 1), (1, 2)]
+    assert [line["quantity"] for line in encoded["lines"]] == [1, 2]
+    db.forget()
+    with db.count_statements() as statements:
+        ann = await aw(db.service(Customer).get_with(CustomerWithOrdersLines, ids["ann"]))
+    assert len(statements) == 3  # customer, orders, lines
+    assert sorted(len(o.lines) for o in ann.orders) == [2, 2]
+    assert all(line.order_id == o.id for o in ann.orders for line in o.lines)
+
+
+async def test_to_one_shapes_are_joined(db: Db) -> None:
+    ids = await seed_shop(db)
+    with db.count_statements() as statements:
+        line = await aw(db.service(OrderLine).get_with(OrderLineReadWithProduct, ids["order"], 1))
+    assert len(statements) == 1  # composite key; the product joined
+    assert line.product.sku == "P-1" and line.product.id == line.product_id
+    db.forget()
+    with db.count_statements() as statements:
+        both = await aw(db.service(Order).get_with(OrderWithLinesAndCustomer, ids["order"]))
+    assert len(statements) == 2  # order joined to its customer, then the lines
+    assert both.customer.name == "Ann" and len(both.lines) == 2
+    db.forget()
+    root = await aw(db.service(Category).list_with(CategoryReadWithParent))
+    assert {c.name: (c.parent.name if c.parent else None) for c in root.items} == {
+        "root": None,
+        "child": "root",
+    }
+    assert all(isinstance(c.parent, CategoryRead | None) for c in root.items)
+
+
+async def test_list_with_pages_and_counts(db: Db) -> None:
+    await seed_shop(db)
+    service = db.service(Customer)
+    with db.count_statements() as statements:
+        page = await aw(service.list_with(CustomerReadWithOrders, limit=1))
+    assert len(statements) == 2  # the page with its total, then the orders
+    assert page.total == 2 and page.limit == 1 and len(page.items) == 1
+    db.forget()
+    whole = await aw(service.list_with(CustomerReadWithOrders))
+    assert {c.name: sorted(o.total for o in c.orders) for c in whole.items} == {
+        "Ann": [D(10), D(20)],
+        "Bob": [],
+    }
+    db.forget()
+    products = await aw(db.service(Product).list_with(ProductReadWithTags))
+    assert {p.sku: sorted(t.name for t in p.tags) for p in products.items} == {
+        "P-0": ["red"],
+        "P-1": ["blue", "red"],
+    }
+    db.forget()
+    with_category = await aw(db.service(Product).list_with(ProductReadWithCategory))
+    assert {p.category.name for p in with_category.items if p.category} == {"child"}
+
+
+async def test_list_after_with_walks_keyset_pages(db: Db) -> None:
+    await seed_shop(db)
+    service = db.service(Order)
+    with db.count_statements() as statements:
+        first = await aw(service.list_after_with(OrderReadWithCustomer, None, 1))
+    assert len(statements) == 2  # the page's rows, then its customers (column rows)
+    assert first.next_cursor is not None and first.items[0].customer.name == "Ann"
+    db.forget()
+    with db.count_statements() as statements:
+        second = await aw(service.list_after_with(OrderReadWithLines, None, 1))
+        rest = await aw(service.list_after_with(OrderReadWithLines, second.next_cursor, 5))
+    assert len(statements) == 4  # two pages, each with its lines
+    assert [o.id for o in second.items + rest.items] == sorted(
+        o.id for o in second.items + rest.items
+    )
+    assert rest.next_cursor is None and [len(o.lines) for o in rest.items] == [2]
+
+
+SHAPES = (
+    (Customer, CustomerReadWithOrders, "orders"),
+    (Order, OrderReadWithLines, "lines"),
+    (Order, OrderWithLinesAndCustomer, "lines"),
+    (Order, OrderReadWithCustomer, None),
+    (Category, CategoryReadWithParent, None),  # self-referencing, nullable
+    (Product, ProductReadWithCategory, None),  # nullable many-to-one
+    (Product, ProductReadWithTags, "tags"),  # many-to-many: the ORM path
+    (Customer, CustomerWithOrdersLines, "orders"),  # two levels: the ORM path
+)
+
+
+def _sorted(items: list[Any], many: str | None) -> list[Any]:
+    """Items as plain data, a collection sorted (neither path orders one without order_by)."""
+    plain = _json(items)
+    for item in plain if many else ():
+        item[many].sort(key=lambda related: sorted(related.items()))
+    return plain
+
+
+def test_which_shapes_read_column_rows() -> None:
+    assert nested_rows(OrderReadWithLines, OrderRead, Order) is not None
+    assert nested_rows(OrderWithLinesAndCustomer, OrderRead, Order) is not None
+    assert nested_rows(CategoryReadWithParent, CategoryRead, Category) is not None
+    assert nested_rows(ProductReadWithTags, ProductRead, Product) is None  # association table
+    assert nested_rows(CustomerWithOrdersLines, CustomerRead, Customer) is None  # two levels
+    assert nested_rows(NotARelationship, OrderRead, Order) is None
+    assert nested_rows(OrderRead, OrderRead, Order) is None  # nothing nested
+
+
+async def test_list_with_gives_what_the_orm_path_gives(db: Db) -> None:
+    await seed_shop(db)
+    for model, shape, many in SHAPES:
+        db.forget()
+        page = await aw(db.service(model).list_with(shape, limit=10))
+        keyset = await aw(db.service(model).list_after_with(shape, None, 10))
+        db.forget()
+        instances = await aw(db.repo(model).list(limit=10, load=shape_paths(shape)))
+        expected = _sorted(to_shapes(shape, instances), many)
+        assert expected and _sorted(page.items, many) == expected, shape.__name__
+        assert _sorted(keyset.items, many) == expected, shape.__name__
+        assert all(type(item) is shape for item in page.items + keyset.items)
+
+
+async def test_bad_shapes_and_missing_rows(db: Db) -> None:
+    ids = await seed_shop(db)
+    service = db.service(Order)
+    with db.count_statements() as statements, pytest.raises(UnknownLoadError, match="shipment"):
+        await aw(service.get_with(NotARelationship, ids["order"]))
+    assert statements == []  # refused before any SQL
+    with pytest.raises(NotFoundError):
+        await aw(service.get_with(OrderReadWithLines, 10**6))
+    with pytest.raises(TypeError, match="not a msgspec Struct"):
+        shape_paths(int)  # type: ignore[type-var]
+
+
+async def test_converting_never_queries(db: Db) -> None:
+    """The conversion reads attributes only: on an instance read without the shape's loads it
+    raises (the repository's raiseload), it never runs the lazy load an encoder would hide."""
+    ids = await seed_shop(db)
+    order = await aw(db.repo(Order).get(ids["order"]))
+    with db.count_statements() as statements:
+        with pytest.raises(sa.exc.InvalidRequestError, match=r"'Order\.lines' is not available"):
+            to_shape(OrderReadWithLines, order)
+        assert to_shape(OrderRead, order).id == ids["order"]
+    assert statements == []
