@@ -10,50 +10,19 @@ catalog has but SQLAlchemy does not reflect is reported.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from sublimate.introspect.check_sql import check_values
 from sublimate.introspect.class_names import Built
 from sublimate.introspect.raw import RawTable
 from sublimate.introspect.reflected_types import reflected_column_type
 from sublimate.introspect.sequences import SequenceRef, is_plain_serial
 from sublimate.introspect.sqlite_sql import default_sql
 from sublimate.ir import Column, Diagnostic
-
-_IN_CHECK = re.compile(
-    r"""^\s*\(*\s*(?P<column>"(?:[^"]|"")+"|`(?:[^`]|``)+`|\[[^\]]+\]|[A-Za-z_][A-Za-z0-9_$]*)"""
-    r"""\s+IN\s*\((?P<values>.*?)\)\s*\)*\s*$""",
-    re.IGNORECASE | re.DOTALL,
-)
-_CHECK_VALUE = re.compile(r"\s*(?:'(?P<text>(?:[^']|'')*)'|(?P<number>-?\d+))\s*(?:,|$)")
-
-
-def check_values(sqltext: str) -> tuple[str, tuple[str | int, ...]] | None:
-    """`("status", ("a", "b"))` for `CHECK (status IN ('a', 'b'))`; None for any other check."""
-    found = _IN_CHECK.match(sqltext)
-    if not found:
-        return None
-    column = found["column"]
-    if column[0] in '"`[':
-        column = column[1:-1].replace(column[0] * 2, column[0]) if column[0] != "[" else column
-        column = column[1:-1] if column.startswith("[") else column
-    values: list[str | int] = []
-    text = found["values"]
-    position = 0
-    while position < len(text):
-        item = _CHECK_VALUE.match(text, position)
-        if item is None or item.end() == position:
-            return None
-        text_value = item["text"]
-        values.append(
-            text_value.replace("''", "'") if text_value is not None else int(item["number"])
-        )
-        position = item.end()
-    return (column, tuple(values)) if values else None
 
 
 def entity_columns(built: Built, dialect: Dialect, notes: list[Diagnostic]) -> tuple[Column, ...]:

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 from sublimate import redact
 from sublimate.introspect.build import schema_from_tables
-from sublimate.introspect.columns import check_values
+from sublimate.introspect.check_sql import check_values
 from sublimate.introspect.connect import connected, make_engine, source_name
 from sublimate.introspect.reflect import reflect
 from sublimate.ir import Schema
