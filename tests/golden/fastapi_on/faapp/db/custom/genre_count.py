@@ -1,0 +1,41 @@
+"""Your code for GenreCount (table "genre_counts").
+
+sublimate wrote this file once and never changes it. The classes below are what
+`faapp.db` exports in place of the generated ones, so what you add here is what the
+application gets:
+
+- queries of your own: methods on the repositories;
+- hooks: override `before_create`, `before_update`, `before_delete` or `to_model` on the services;
+- extra DTO fields: subclass the generated DTOs here and add service methods that take or return
+  them (a Create subclass can be passed to `create`: its extra fields are left out of the row).
+
+If the model goes away, regeneration leaves this file in place and warns. Delete it to get a fresh
+one on the next `sublimate generate`.
+"""
+
+from __future__ import annotations
+
+from ..repositories import genre_count as repositories
+from ..services import genre_count as services
+
+
+class GenreCountRepository(repositories.GenreCountRepository):
+    """GenreCount rows: add your own queries here."""
+
+
+class AsyncGenreCountRepository(repositories.AsyncGenreCountRepository):
+    """GenreCount rows, asyncio: add your own queries here."""
+
+
+class GenreCountService(services.GenreCountService):
+    """GenreCount use cases: add your own, or override the hooks."""
+
+    repository_class = GenreCountRepository
+    repository: GenreCountRepository
+
+
+class AsyncGenreCountService(services.AsyncGenreCountService):
+    """GenreCount use cases, asyncio: add your own, or override the hooks."""
+
+    repository_class = AsyncGenreCountRepository
+    repository: AsyncGenreCountRepository
