@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo serve test example golden lint bench bench-regenerate bench-generate clean
+.PHONY: venv demo serve serve-fastapi test example golden lint bench bench-queries bench-regenerate bench-generate clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,16 @@ serve: venv
 	&& SUBLIMATE_DATABASE_URL=sqlite+aiosqlite:///app.db \
 	   $(CURDIR)/$(PY) -m uvicorn --factory shop.db.app:create_app --port 8000
 
+# The same with the example's FastAPI app: http://127.0.0.1:8000/docs
+serve-fastapi: venv
+	@tmp=$$(mktemp -d) && cp -r generated_example/. $$tmp/ && rm -rf $$tmp/shop/db && cd $$tmp \
+	&& sed -i '/^out = /a fastapi = true' pyproject.toml \
+	&& $(CURDIR)/$(VENV)/bin/sublimate generate \
+	&& $(CURDIR)/$(VENV)/bin/sublimate db revision -m init --autogenerate --url sqlite:///app.db \
+	&& $(CURDIR)/$(VENV)/bin/sublimate db upgrade --url sqlite:///app.db \
+	&& SUBLIMATE_DATABASE_URL=sqlite+aiosqlite:///app.db \
+	   $(CURDIR)/$(PY) -m uvicorn --factory shop.db.fastapi_app:create_app --port 8000
+
 test: venv
 	$(PY) -m pytest -q -ra
 
@@ -47,6 +57,11 @@ lint: venv
 
 bench: venv
 	$(PY) bench/runtime.py
+
+# Typed SQL: a generated query function vs the same statement in SQLAlchemy Core + msgspec, on
+# SQLite, PostgreSQL and MariaDB (the servers of SUBLIMATE_TEST_PG_URL / _MYSQL_URL, if they answer).
+bench-queries: venv
+	$(PY) bench/queries.py $(BACKENDS)
 
 # Cold generation vs regeneration after one column change, 300 tables (FORMATTER=ruff to compare).
 bench-regenerate: venv

@@ -42,6 +42,7 @@ def explain(the_plan: Plan, out: str) -> list[str]:
         if old.schema
         else ["the manifest predates schema descriptions: cannot say which models changed"]
     )
+    schema_lines += query_changes(old.queries, the_plan.new.queries)
     if not schema_lines and old.fingerprint.get("ir") != the_plan.new.fingerprint.get("ir"):
         schema_lines = ["the schema changed outside its models (enums, metadata, options)"]
     generator_lines = fingerprint_changes(old.fingerprint, the_plan.new.fingerprint)
@@ -120,6 +121,42 @@ def schema_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
         found = _model_changes(before, after)
         lines.extend(found or [f"{after['table']}: model details changed (see `sublimate diff`)"])
     return lines
+
+
+def query_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """Typed queries whose signature changed: "queries/reports.sql: TopCustomers: column
+    total: decimal.Decimal → float", queries added or removed (see manifest.describe_queries)."""
+    lines = []
+    for path in sorted(set(old) | set(new)):
+        before, after = old.get(path, {}), new.get(path, {})
+        for name in sorted(set(before) | set(after)):
+            if name not in before:
+                lines.append(f"{path}: {name}: query added")
+            elif name not in after:
+                lines.append(f"{path}: {name}: query removed")
+            else:
+                lines.extend(
+                    f"{path}: {name}: {change}"
+                    for change in _signature_changes(before[name], after[name])
+                )
+    return lines
+
+
+def _signature_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    changes = []
+    if before.get("command") != after.get("command"):
+        changes.append(f":{before.get('command')} → :{after.get('command')}")
+    for kind, label in (("params", "parameter :"), ("columns", "column ")):
+        was: Mapping[str, str] = before.get(kind, {})
+        now: Mapping[str, str] = after.get(kind, {})
+        for key in sorted(set(was) | set(now)):
+            if key not in now:
+                changes.append(f"{label}{key} removed")
+            elif key not in was:
+                changes.append(f"{label}{key} added ({now[key]})")
+            elif was[key] != now[key]:
+                changes.append(f"{label}{key}: {was[key]} → {now[key]}")
+    return changes
 
 
 def _model_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:

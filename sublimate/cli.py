@@ -24,11 +24,20 @@ from .cache import FormatterError, RenderCache
 from .formatting import RenderError
 from .introspect import IntrospectError
 from .ir import Schema, to_jsonable
-from .manifest import MANIFEST, ManifestError, describe_schema, split_header
+from .manifest import (
+    MANIFEST,
+    Manifest,
+    ManifestError,
+    describe_queries,
+    describe_schema,
+    split_header,
+)
 from .manifest import read as read_manifest
 from .output_paths import UnsafePathError
 from .parent_packages import create_parent_packages
 from .produce import produce
+from .queries.build import Built
+from .queries.parse import QueryErrors
 from .sessions import user_module_problems
 from .settings import KEY_DOCS, Settings, SettingsError, load
 from .terminal import say, say_block, warnings_as_messages
@@ -102,8 +111,9 @@ def _settings(project: Path, **overrides: object) -> Settings:
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     settings = load(root, dict(overrides))
-    if settings.url:  # every message from here on is scrubbed of its secrets
-        redact.remember(os.path.expandvars(settings.url))
+    for url in (settings.url, settings.queries_url):  # every message from here on is scrubbed
+        if url:
+            redact.remember(os.path.expandvars(url))
     return settings
 
 
@@ -161,6 +171,11 @@ def _run(debug: bool, action: object) -> None:
     except _Fail as error:
         say(f"error: {error}")
         raise typer.Exit(error.code) from None
+    except QueryErrors as failed:
+        for query_error in failed.errors:
+            say(f"error: {query_error}")
+        say("error: the queries above do not pass against the schema; nothing was written")
+        raise typer.Exit(2) from None
     except HandEditedError as error:
         edits = ", ".join(f"{path} (move it to {error.user_modules[path]})" for path in error.paths)
         say(
@@ -276,6 +291,7 @@ def _plan(settings: Settings, *, use_cache: bool = True) -> tuple[Plan, RenderCa
             " (`sublimate generate` writes a new one)"
         )
         manifest = None
+    built = _queries(settings, schema, manifest)
     cache = RenderCache.for_run(
         schema,
         out_dir,
@@ -286,7 +302,7 @@ def _plan(settings: Settings, *, use_cache: bool = True) -> tuple[Plan, RenderCa
         sessions=settings.sessions,
     )
     with progress.bar(len(schema.entities)) as advance:
-        files = produce(schema, settings, cache, progress=advance)
+        files = produce(schema, settings, cache, progress=advance, queries=built.files)
     the_plan = plan(
         files,
         out_dir,
@@ -294,8 +310,19 @@ def _plan(settings: Settings, *, use_cache: bool = True) -> tuple[Plan, RenderCa
         schema=describe_schema(schema, cache.hashes.entities),
         old=manifest,
         read=cache.read,
+        queries=describe_queries(built.files, built.reads),
     )
     return the_plan, cache
+
+
+def _queries(settings: Settings, schema: Schema, manifest: Manifest | None = None) -> Built:
+    """The typed queries (none without .sql files); QueryErrors when any does not pass."""
+    from .queries.build import build
+
+    built = build(settings, schema, manifest.queries if manifest is not None else None)
+    if built.errors:
+        raise QueryErrors(built.errors)
+    return built
 
 
 def _user_module_problems(
@@ -330,7 +357,14 @@ def _check(settings: Settings) -> None:
         say(f"  {settings.out} has no {MANIFEST}: it was never generated here", err=False)
         say("run `sublimate generate` to write it", err=False)
         raise typer.Exit(1)
-    the_plan, cache = _plan(settings)
+    try:
+        the_plan, cache = _plan(settings)
+    except QueryErrors as failed:  # a schema change broke a query: stale, say which and why
+        say(f"{settings.out} is out of date:", err=False)
+        for error in failed.errors:
+            say(f"  {error.path}: {error.name}: {error.message} (line {error.line})", err=False)
+        say("fix the queries (or the schema), then run `sublimate generate`", err=False)
+        raise typer.Exit(1) from None
     for warning in checking.orphan_warnings(the_plan):
         say(f"warning: {warning}")
     for warning in _user_module_problems(the_plan, settings, cache.read):
@@ -479,6 +513,13 @@ def inspect(
     exclude: ExcludeOption = None,
     out: OutOption = None,
     project: ProjectOption = Path("."),
+    queries: Annotated[
+        bool,
+        typer.Option(
+            "--queries",
+            help="Print the typed queries instead: parameters, result columns, types, nullability.",
+        ),
+    ] = False,
     debug: DebugOption = False,
 ) -> None:
     """Print what the generator understood (the IR) as JSON; warnings go to stderr.
@@ -486,6 +527,8 @@ def inspect(
     Example: sublimate inspect --models shop.models
 
     Example: sublimate inspect --url sqlite:///chinook.db
+
+    Example: sublimate inspect --queries
     """
 
     def action() -> None:
@@ -498,7 +541,12 @@ def inspect(
             tables=tables,
             exclude=exclude,
         )
-        typer.echo(json.dumps(to_jsonable(_schema(settings)), indent=2))
+        understood = _schema(settings)
+        if queries:
+            built = _queries(settings, understood)
+            typer.echo(json.dumps(to_jsonable(built.files), indent=2))
+            return
+        typer.echo(json.dumps(to_jsonable(understood), indent=2))
 
     _run(debug, action)
 

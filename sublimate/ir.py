@@ -175,6 +175,7 @@ class EntityNames:
     filter: str
     order: str
     key: str  # Literal type alias of the unique-key names (conflict targets)
+    load: str  # StrEnum of the relationship paths a read may load (printed with relationships)
     repository: str
     async_repository: str
     service: str
@@ -183,6 +184,18 @@ class EntityNames:
     order_by: str  # ... and of what `order_by` takes
     to_read: str  # the service module's model -> Read DTO function
     controller: str  # the Litestar controller class
+
+
+@_frozen
+class FactoryNames:
+    """The identifiers of one entity's factory module (`factories = true`), apart from
+    EntityNames so that the IR, its hashes and every other output stay as they were without it."""
+
+    fields: str  # the TypedDict of what a factory call may set
+    values: str  # the module function: sequence number and fields -> Create DTO
+    factory: str
+    async_factory: str
+    fixture: str  # the pytest fixture of the generated testing module
 
 
 @_frozen
@@ -254,6 +267,71 @@ class Schema:
             if entity.name == name:
                 return entity
         raise KeyError(name)
+
+
+# Typed SQL (`sublimate.queries`): annotated .sql files, described by the database.
+@_frozen
+class QueryParam:
+    sql_name: str  # `:name` in the SQL
+    arg: str  # the keyword argument (handed out by naming.query_names)
+    python_type: str  # annotation as printed, `| None` included when the hint allows None
+    sql_type: str  # the database's type name ("hint" when a hint decided)
+    sa_type: str  # SQLAlchemy type of the bound value ("" = as the driver takes it)
+    imports: tuple[Import, ...]
+    # `IN (:ids)` with a list hint: one bound value per element (SQLAlchemy's expanding
+    # parameter; `sa_type` is then the elements' type).
+    expanding: bool = False
+
+
+@_frozen
+class QueryColumn:
+    label: str  # the result column's name as the database reports it
+    attr: str  # the row Struct's field (handed out by naming.query_names)
+    python_type: str  # annotation as printed, `| None` included when nullable
+    sql_type: str
+    sa_type: str  # SQLAlchemy type the result goes through ("" = as the driver returns it)
+    nullable: bool
+    origin: str  # "table.column" the value comes from, "" for an expression
+    imports: tuple[Import, ...]
+
+
+@_frozen
+class PageTerm:
+    """One column a `:many_after` query's pages are ordered by (its ORDER BY, in order)."""
+
+    label: str  # the result column (`sa.column` of the wrapped statement)
+    attr: str  # its field on the row, to read a row's position
+    annotation: str  # its Python type without None: what a cursor's value decodes to
+    descending: bool
+    nullable: bool  # NULLs sort as the greatest value
+
+
+@_frozen
+class Query:
+    name: str  # as annotated (`-- name: TopCustomers :many`)
+    function: str  # the generated function (sync)
+    async_function: str  # its asyncio twin (`async_<function>`)
+    constant: str  # the module constant holding the statement
+    command: str  # "one", "many", "many_after", "exec", "execrows"
+    line: int  # of the annotation, in its file
+    sql: str  # the statement as written, for `sa.text` (`:name` parameters)
+    writes: bool  # routed to the primary, errors mapped like a repository write's
+    params: tuple[QueryParam, ...]
+    columns: tuple[QueryColumn, ...]  # empty for :exec/:execrows
+    row: str  # the row type's name ("" when nothing is returned)
+    row_import: Import | None  # a model's Read DTO reused as the row type
+    # :many_after: the keyset order (the statement in `sql` is then without its ORDER BY) and
+    # the module constant of its pages
+    page: tuple[PageTerm, ...] = ()
+    pages: str = ""
+
+
+@_frozen
+class QueryFile:
+    path: str  # the .sql file, relative to the project ("queries/reports.sql")
+    module: str  # the generated module's stem (queries/<module>.py)
+    dialect: str  # the database that described it: "postgresql", "sqlite"
+    queries: tuple[Query, ...]
 
 
 def to_jsonable(value: Any) -> Any:

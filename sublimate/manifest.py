@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .ir import Column, Entity, Index, Schema
+from .ir import Column, Entity, Index, QueryFile, Schema
 from .output_paths import MANIFEST_NAME, UnsafePathError, unsafe_reason
 from .terminal import json_safe
 
@@ -70,6 +70,9 @@ class Manifest:
     files: Mapping[str, FileRecord] = field(default_factory=dict)
     user_files: Mapping[str, str] = field(default_factory=dict)  # path -> model ("" = package)
     schema: Mapping[str, Any] = field(default_factory=dict)
+    # Typed SQL: each query's inferred signature, by file (see describe_queries). Written only
+    # when there are queries, so a project without any keeps its manifest byte for byte.
+    queries: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         data = {
@@ -83,6 +86,8 @@ class Manifest:
             "user_files": dict(self.user_files),
             "schema": dict(self.schema),
         }
+        if self.queries:
+            data["queries"] = dict(self.queries)
         return json_safe(_dump(data, depth=0, expand=2)) + "\n"
 
 
@@ -97,7 +102,7 @@ def _dump(value: object, *, depth: int, expand: int) -> str:
     indent = " " * (depth + 1)
     items = []
     for key in sorted(value):
-        child_expand = 4 if depth == 0 and key == "schema" else expand
+        child_expand = 4 if depth == 0 and key in ("schema", "queries") else expand
         text = _dump(value[key], depth=depth + 1, expand=child_expand)
         items.append(f"{indent}{_LEAF.encode(key)}: {text}")
     return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
@@ -174,6 +179,7 @@ def _parse(data: Any) -> Manifest:
         files=files,
         user_files=user_files,
         schema=dict(data.get("schema", {})),
+        queries=dict(data.get("queries", {})),
     )
 
 
@@ -253,3 +259,23 @@ def describe_entity(entity: Entity, digest: str) -> dict[str, Any]:
 
 def describe_schema(schema: Schema, entity_hashes: Mapping[str, str]) -> dict[str, Any]:
     return {e.name: describe_entity(e, entity_hashes[e.name]) for e in schema.entities}
+
+
+def describe_queries(
+    files: Sequence[QueryFile], reads: Mapping[tuple[str, str], Sequence[str]]
+) -> dict[str, Any]:
+    """Each query's signature as `check` compares it: its command, parameter and result
+    column types (by SQL name and label), and the table columns it reads (so that a column
+    dropped since is named: "customer.email no longer exists")."""
+    described: dict[str, Any] = {}
+    for file in files:
+        described[file.path] = {
+            query.name: {
+                "command": query.command,
+                "params": {p.sql_name: p.python_type for p in query.params},
+                "columns": {c.label: c.python_type for c in query.columns},
+                "reads": list(reads.get((file.path, query.name), ())),
+            }
+            for query in file.queries
+        }
+    return described

@@ -19,9 +19,9 @@ import hashlib
 import keyword
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from sublimate.ir import EntityNames
+from sublimate.ir import EntityNames, FactoryNames
 
 # Names a model class or its attributes must never take: SQLAlchemy's declarative machinery
 # and what generated modules import.
@@ -112,6 +112,17 @@ def pascal(text: str) -> str:
 def upper(text: str) -> str:
     """An enum member name: `email` -> `EMAIL`."""
     return snake(text).upper().strip("_") or "VALUE"
+
+
+def load_member(path: Sequence[str]) -> str:
+    """A Load enum member: `("orders", "lines")` -> `ORDERS__LINES` (`upper` never yields a
+    double underscore, so a level's boundary cannot be mistaken for one inside a name)."""
+    return "__".join(upper(attr) for attr in path)
+
+
+def nested_read(read: str, path: Sequence[str]) -> str:
+    """A nested Read DTO: `("lines", "product")` of `OrderRead` -> `OrderReadWithLinesProduct`."""
+    return f"{read}With{''.join(pascal(attr) for attr in path)}"
 
 
 class Scope:
@@ -282,7 +293,18 @@ FORMER_MODULE_NAMES = frozenset(
 # names its module imports: a key path parameter takes none of them.
 CONTROLLER_LOCALS = frozenset(
     {"self", "db_session", "data", "item_id", "MAX_LIMIT", "MAX_OFFSET", "parse_where"}
+    | {"load", "shape", "LOAD_DOC", "SHAPES"}
     | {"request", "state", "headers", "cookies", "query", "scope", "socket", "body"}
+)
+
+# What a FastAPI router module (`fastapi = true`) binds, or its routes take, besides its imports.
+# Each module's router is `router` and the app imports it as `<module>_router` (module stems are
+# unique): no name per entity is needed, so EntityNames (and the IR's hash) stay as they were.
+ROUTER_LOCALS = frozenset(
+    {"router", "session", "data", "where", "order_by", "limit", "offset", "cursor", "load"}
+    | {"conditions", "service", "shape", "MAX_LIMIT", "MAX_OFFSET", "ORDER_DOC", "CURSOR_DOC"}
+    | {"LOAD_DOC", "SHAPES", "SCHEMAS", "list_items", "get_item", "create_item", "update_item"}
+    | {"upsert_item", "delete_item"}
 )
 
 # The repository module's RepositorySpec constant (renderers keep a model of that name apart).
@@ -308,6 +330,7 @@ def entity_names(class_name: str, *, modules: Scope, classes: Scope) -> EntityNa
         filter=classes.allocate(f"{base}Filter"),
         order=classes.allocate(f"{base}Order"),
         key=classes.allocate(f"{base}Key"),
+        load=classes.allocate(f"{base}Load"),
         repository=classes.allocate(f"{base}Repository"),
         async_repository=classes.allocate(f"Async{base}Repository"),
         service=classes.allocate(f"{base}Service"),
@@ -317,4 +340,116 @@ def entity_names(class_name: str, *, modules: Scope, classes: Scope) -> EntityNa
         order_by=f"{class_name}OrderBy",
         to_read=f"{module}_to_read",
         controller=f"{class_name}Controller",
+    )
+
+
+# The wire names of a `<M>Filter`'s combinators; their Python fields are `and_`, `or_`, `not_`
+# (as a column filter's `in` is `in_`). No column or relationship field has them as wire names:
+# those are attribute names, never keywords.
+FILTER_COMBINATORS = ("and", "or", "not")
+
+
+def filter_tree_fields(
+    columns: Iterable[str], relations: Iterable[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The Python names of a Filter's relationship fields (by relationship attribute) and of its
+    combinators (by wire name), around its column fields (which keep the columns' attributes).
+
+    A relationship field is named as its relationship, whose attribute stays its wire name (what
+    the runtime compiles: sublimate_runtime.filter_tree); the combinators take what is left:
+    `and_`, else `and__2`... A relationship attribute that is no identifier (set by hand on a
+    mapper) gets one, its wire name unchanged.
+    """
+    scope = Scope(columns)
+    related = {}
+    for attr in relations:
+        safe = attr.isidentifier() and not keyword.iskeyword(attr) and not attr.startswith("__")
+        related[attr] = scope.allocate(attr if safe else identifier(attr))
+    combinators = {wire: scope.allocate(f"{wire}_") for wire in FILTER_COMBINATORS}
+    return related, combinators
+
+
+def dtos_package_alias(taken: Iterable[str]) -> str:
+    """The name a DTO module binds its own package under (`from .. import dtos as _dtos`), to
+    reach the Filters of related models as `_dtos.customer.CustomerFilter`.
+
+    Not `from . import customer`: DTO modules of related models would import each other (order
+    <-> customer), and each import inside another nests, so a long chain of relationships (300
+    tables) exhausts Python's recursion. The package imports the modules instead, one level deep
+    (dtos/__init__.py), and a Filter's annotations are resolved when msgspec first decodes it.
+    Free of `taken` (the module's other names and the fields of the class that reads it, which
+    would shadow it in that class body for mypy).
+    """
+    return Scope(taken).allocate("_dtos")
+
+
+# Typed SQL (`sublimate.queries`): names from .sql files (query names, parameter names, result
+# column labels) are hostile input like a database's. A query module binds these at module level
+# (its imports): a query's function, constant or row type never takes one.
+QUERY_MODULE_BOUND = frozenset(
+    {
+        "annotations",
+        "Any",
+        "AsyncSession",
+        "KeysetPage",
+        "Literal",
+        "PageTerm",
+        "QueryPages",
+        "READ_INTENT",
+        "Session",
+        "WRITE_INTENT",
+        "async_write_guard",
+        "builtins",
+        "cast",
+        "datetime",
+        "decimal",
+        "msgspec",
+        "sa",
+        "uuid",
+        "write_guard",
+    }
+)
+QUERY_FUNCTION_LOCALS = frozenset({"session", "result", "rows", "row"})
+_ANNOTATION_NAMES = frozenset({"int", "str", "float", "bool", "bytes", "list", "None"})
+
+
+def query_names(query_name: str, scope: Scope) -> tuple[str, str, str, str]:
+    """(function, async function, statement constant, row type) of one query, unique in its
+    module's `scope`: `TopCustomers` -> top_customers, async_top_customers, _TOP_CUSTOMERS,
+    TopCustomersRow."""
+    function = scope.allocate(snake(query_name))
+    async_function = scope.allocate(f"async_{function}")
+    constant = scope.allocate(f"_{function.upper().strip('_')}")
+    row = scope.allocate(f"{pascal(query_name)}Row")
+    return function, async_function, constant, row
+
+
+def query_argument_names(sql_names: Iterable[str]) -> list[str]:
+    """Keyword arguments for `:name` parameters (`:class` -> class_), free of the function's
+    own locals; the SQL keeps its names (the call maps each argument back)."""
+    scope = Scope(reserved=QUERY_FUNCTION_LOCALS)
+    return [scope.allocate(identifier(name, default="param")) for name in sql_names]
+
+
+def query_field_names(labels: Iterable[str]) -> list[str]:
+    """A row type's fields for the result's column labels (`?column?`, `max(total)`, twice the
+    same `id` in a join): identifiers, unique; rows are built by position, so a renamed field
+    still holds its column. A field never takes a name its class's annotations read (`int`,
+    `datetime`: the field would shadow the type for mypy)."""
+    scope = Scope(reserved=QUERY_MODULE_BOUND | _ANNOTATION_NAMES)
+    return [scope.allocate(attribute_name(label)) for label in labels]
+
+
+
+def factory_names(class_name: str, names: EntityNames) -> FactoryNames:
+    """The names of an entity's factory module and fixture (`factories = true`). The classes
+    follow the entity's other classes (`Customer` -> `CustomerFactory`), which the schema's class
+    scope already keeps apart; the rest are local to the factory and testing modules."""
+    base = pascal(class_name) if not class_name.isidentifier() else class_name
+    return FactoryNames(
+        fields=f"{base}Fields",
+        values=f"{names.module}_values",
+        factory=f"{base}Factory",
+        async_factory=f"Async{base}Factory",
+        fixture=f"{names.module}_factory",
     )

@@ -36,7 +36,13 @@ class Output:
 
 
 OUTPUTS: tuple[Output, ...] = (
-    Output(template="dtos.py.jinja", path="dtos/{module}.py", per_entity=True),
+    Output(
+        template="dtos.py.jinja",
+        path="dtos/{module}.py",
+        per_entity=True,
+        reads_schema=True,  # the Filter's relationship fields name their targets' modules
+        # ... and the Load enum's second level names the relationships of its neighbours
+    ),
     Output(template="repository.py.jinja", path="repositories/{module}.py", per_entity=True),
     Output(template="service.py.jinja", path="services/{module}.py", per_entity=True),
     # The user's modules: written once when absent, never overwritten (see README, "Your code").
@@ -69,6 +75,7 @@ OUTPUTS: tuple[Output, ...] = (
         template="litestar/controller.py.jinja",
         path="controllers/{module}.py",
         per_entity=True,
+        reads_schema=True,  # `load` names the nested Read DTOs, one per generated neighbour
         setting="litestar",
     ),
     Output(
@@ -78,6 +85,44 @@ OUTPUTS: tuple[Output, ...] = (
         setting="litestar",
     ),
     Output(template="litestar/app.py.jinja", path="app.py", per_entity=False, setting="litestar"),
+    # FastAPI routers and app factory, with `fastapi = true` (sublimate.views.router).
+    Output(
+        template="fastapi/router.py.jinja",
+        path="routers/{module}.py",
+        per_entity=True,
+        reads_schema=True,  # `load` names the nested Read DTOs, one per generated neighbour
+        setting="fastapi",
+    ),
+    Output(
+        template="subpackage_init.py.jinja",
+        path="routers/__init__.py",
+        per_entity=False,
+        setting="fastapi",
+    ),
+    Output(
+        template="fastapi/app.py.jinja", path="fastapi_app.py", per_entity=False, setting="fastapi"
+    ),
+    # Test data factories and pytest fixtures, with `factories = true` (sublimate.views.factory).
+    Output(
+        template="factories/factory.py.jinja",
+        path="factories/{module}.py",
+        per_entity=True,
+        when=lambda entity: entity.writable,
+        reads_schema=True,  # a foreign key's parent: its model, key attributes and factory
+        setting="factories",
+    ),
+    Output(
+        template="factories/package.py.jinja",
+        path="factories/__init__.py",
+        per_entity=False,
+        setting="factories",
+    ),
+    Output(
+        template="factories/testing.py.jinja",
+        path="testing.py",
+        per_entity=False,
+        setting="factories",
+    ),
     # Typed declarative models, when the input is a live database (see sublimate.model_views).
     Output(
         template="models/model.py.jinja",
@@ -97,9 +142,18 @@ OUTPUTS: tuple[Output, ...] = (
     ),
 )
 
+# Typed SQL (sublimate.queries): a module per annotated .sql file, and their package, planned
+# only when the project has query files (so a project without any gets exactly what it got).
+QUERY_OUTPUT = Output(template="queries.py.jinja", path="queries/{module}.py", per_entity=False)
+QUERY_PACKAGE_OUTPUT = Output(
+    template="subpackage_init.py.jinja", path="queries/__init__.py", per_entity=False
+)
+
 SUBPACKAGE_TITLES = {
+    "queries/__init__.py": "Typed queries, one module per annotated .sql file.",
     "dtos/__init__.py": "msgspec DTOs, one module per model.",
     "repositories/__init__.py": "Repositories (sync and async), one module per model.",
     "services/__init__.py": "Services (sync and async), one module per model.",
     "controllers/__init__.py": "Litestar controllers, one module per model (see app.py).",
+    "routers/__init__.py": "FastAPI routers, one module per model (see fastapi_app.py).",
 }

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .cache import RenderCache, render_hash
 from .formatting import Progress, format_all
-from .ir import Schema
+from .ir import QueryFile, Schema
 from .outputs import OutputFile
 from .render import Job, Renderer, jobs, with_header
 from .settings import Settings
@@ -37,6 +37,7 @@ def produce(
     settings: Settings,
     cache: RenderCache | None = None,
     progress: Progress | None = None,
+    queries: tuple[QueryFile, ...] = (),
 ) -> list[OutputFile]:
     """Every output file's final text (formatted, with its header), sorted by path.
 
@@ -57,7 +58,7 @@ def produce(
     renderer = Renderer(schema, settings)
     files: list[OutputFile] = []
     pending: list[_Pending] = []
-    planned = jobs(schema, settings)
+    planned = jobs(schema, settings, queries)
     for number, job in enumerate(planned, 1):
         if progress is not None and job.entity is not None:
             progress(f"rendering {job.path.split('/')[0]}", number, len(planned))
@@ -67,11 +68,12 @@ def produce(
             files.append(found)
             continue
         entity = job.entity
+        source = schema.source if entity is None else entity.source
         pending.append(
             _Pending(
                 job.path,
                 renderer.body(job),
-                schema.source if entity is None else entity.source,
+                job.query_file.path if job.query_file is not None else source,
                 job.output.python or (job.output.user and entity is not None),
                 "" if entity is None else entity.name,
                 key,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import PurePosixPath
@@ -21,18 +21,19 @@ import jinja2
 
 from . import __version__, naming, sessions, views
 from .imports import assemble, bind
-from .ir import Entity, Import, Schema
+from .ir import Entity, Import, QueryFile, Schema
 from .manifest import body_hash
-from .outputs import OUTPUTS, SUBPACKAGE_TITLES, Output
+from .outputs import OUTPUTS, QUERY_OUTPUT, QUERY_PACKAGE_OUTPUT, SUBPACKAGE_TITLES, Output
 from .ruff_order import all_key, member_key, module_key
 from .settings import Settings
 from .user_cache import owned_file, user_cache_dir
-from .views import controller
+from .views import controller, loads, router
+from .views import factory as factory_views
 from .views import model as model_views
 from .views import service as service_views
 
 RUNTIME = "sublimate_runtime"
-RUNTIME_API_VERSION = 2  # the sublimate_runtime API generated code is written against
+RUNTIME_API_VERSION = 3  # the sublimate_runtime API generated code is written against
 BLACK_VERSION = metadata.version("black")
 
 # What repository and service modules import besides the model, its types and its DTOs.
@@ -54,6 +55,7 @@ _REPOSITORY_IMPORTS: tuple[Import, ...] = (
             "IdRepository",
             "IdSoftDeleteRepository",
             "KeyedReadRepository",
+            "Load",
             "OrderBy",
             "ReadRepository",
             "Repository",
@@ -85,6 +87,8 @@ _DTO_IMPORTS: tuple[Import, ...] = (
     (RUNTIME, "UnsetType"),
     (RUNTIME, "check_decimal"),
     (RUNTIME, "check_decimal_filter"),
+    (RUNTIME, "check_filter_tree"),
+    ("msgspec", "field"),
     *((RUNTIME, name) for name in views.FILTER_NAMES),
 )
 _MODULE_BOUND = frozenset(
@@ -145,10 +149,12 @@ class Job:
     output: Output
     path: str
     entity: Entity | None = None
+    query_file: QueryFile | None = None  # the typed-SQL module's input (sublimate.queries)
 
 
-def jobs(schema: Schema, settings: Settings) -> list[Job]:
-    """Every file this schema and these settings produce, in the order of OUTPUTS."""
+def jobs(schema: Schema, settings: Settings, queries: tuple[QueryFile, ...] = ()) -> list[Job]:
+    """Every file this schema and these settings produce, in the order of OUTPUTS, then the
+    typed-SQL modules (one per .sql file) and their package."""
     planned: list[Job] = []
     for output in OUTPUTS:
         if output.database and not model_views.generates_models(schema):
@@ -162,6 +168,11 @@ def jobs(schema: Schema, settings: Settings) -> list[Job]:
             if output.when(entity):
                 path = output.path.format(module=entity.names.module)
                 planned.append(Job(output, path, entity))
+    for query_file in queries:
+        path = QUERY_OUTPUT.path.format(module=query_file.module)
+        planned.append(Job(QUERY_OUTPUT, path, query_file=query_file))
+    if queries:
+        planned.append(Job(QUERY_PACKAGE_OUTPUT, QUERY_PACKAGE_OUTPUT.path))
     return planned
 
 
@@ -177,10 +188,25 @@ class Renderer:
         self.flavours = sessions.flavours(settings.sessions)
         self.first_party = first_party(schema)
         self.entity_views: dict[str, views.EntityView] = {}  # one per entity, for its templates
+        # Where each entity's Filter is: the relationship fields of the others read it.
+        self.filter_targets = {e.name: (e.names.module, e.names.filter) for e in schema.entities}
+        self.entities = {e.name: e for e in schema.entities}  # the Load enums read neighbours
 
     def body(self, job: Job) -> str:
         template = self.env.get_template(job.output.template)
         entity = job.entity
+        if job.query_file is not None:
+            from .queries import view as query_view
+
+            return query_view.render(
+                template, job.query_file, self.settings.sessions, self.settings.line_length
+            )
+        if entity is None and job.output.template == "factories/package.py.jinja":
+            return factory_views.render_package(template, self.schema, self.flavours)
+        if entity is None and job.output.template == "factories/testing.py.jinja":
+            return factory_views.render_testing(
+                template, self.schema, self.flavours, self.settings.package, self.first_party
+            )
         if entity is None:
             return _render_schema(template, job.output, self.schema, self.settings)
         if job.output.user:
@@ -192,8 +218,19 @@ class Renderer:
             )
         if job.output.database:
             return model_views.render_model(template, entity, self.schema)
+        if job.output.setting == "factories":
+            return factory_views.render(
+                template, entity, self.schema, self.flavours, self.first_party
+            )
         return _render_entity(
-            template, job.output, entity, self.first_party, self.entity_views, self.flavours
+            template,
+            job.output,
+            entity,
+            self.first_party,
+            self.entity_views,
+            self.flavours,
+            self.filter_targets,
+            self.entities,
         )
 
 
@@ -210,6 +247,8 @@ def _render_entity(
     first_party: frozenset[str],
     entity_views: dict[str, views.EntityView],
     flavours: sessions.Flavours,
+    filter_targets: views.FilterTargets,
+    entities: Mapping[str, Entity],
 ) -> str:
     view = entity_views.get(entity.name)
     if view is None:
@@ -217,6 +256,8 @@ def _render_entity(
             entity,
             module_names=_MODULE_BOUND,
             dto_bound=frozenset(b.bound for b in bind(_dto_candidates(entity))),
+            filter_targets=filter_targets,
+            entities=entities,
         )
     module = entity.names.module
     names = entity.names
@@ -225,6 +266,8 @@ def _render_entity(
     extra: dict[str, Any] = {}
     if output.template.startswith("litestar"):
         candidates, extra = controller.context(entity, view)
+    elif output.template.startswith("fastapi"):
+        candidates, extra = router.context(entity, view, flavours)
     elif output.template.startswith("dtos"):
         candidates = list(_dto_candidates(entity))
         renamed = {
@@ -237,6 +280,9 @@ def _render_entity(
             for module_, name in candidates
             if (name or module_) in renamed
         }
+        if view.dto.filter_package:  # `from .. import dtos as _dtos`: see naming
+            candidates.append(("..", "dtos"))
+            aliases[("..", "dtos")] = view.dto.filter_package
     else:
         key_columns = {a for k in entity.unique_keys for a in k.columns} | set(entity.primary_key)
         candidates = [imp for c in entity.columns if c.attr in key_columns for imp in c.imports]
@@ -247,11 +293,13 @@ def _render_entity(
         if model_alias != entity.name:
             aliases[entity.model_import] = model_alias
         dto_names = [names.create, names.update, names.read, names.filter, names.order, names.key]
+        dto_names.append(names.load)
         candidates.extend((f"..dtos.{module}", name) for name in dto_names)
         if output.template.startswith("repository"):
             candidates.extend(_REPOSITORY_IMPORTS)
         else:
             candidates.extend(_SERVICE_IMPORTS)
+            candidates.extend(service_views.NESTED_IMPORTS)
             extra = {"services": service_views.build(entity, view, flavours)}
             candidates.extend(
                 (f"..repositories.{module}", name)
@@ -289,7 +337,8 @@ def _render_schema(
                     # a read-only entity (a view, a key-less table) has no Create/Update
                     ([n.create, n.update] if entity.writable else [])
                     + [n.read, n.filter, n.order]
-                    + ([n.key] if entity.unique_keys else []),
+                    + ([n.key] if entity.unique_keys else [])
+                    + ([n.load] if loads.has_load(entity) else []),
                 ),
                 # The user module's subclasses, in place of the generated classes.
                 ("custom", sessions.class_names(n, settings.sessions)),
@@ -309,7 +358,12 @@ def _render_schema(
         title = SUBPACKAGE_TITLES[output.path]
         if len(settings.sessions) == 1:  # "Repositories (async), ..."
             title = title.replace("sync and async", settings.sessions[0])
-        return template.render(title=title)
+        modules: list[str] = []
+        if output.path == "dtos/__init__.py":  # the modules whose Filters others' fields hold
+            targets = {e.name: (e.names.module, e.names.filter) for e in schema.entities}
+            wanted = set().union(*(views.sibling_modules(e, targets) for e in schema.entities))
+            modules = sorted(wanted, key=module_key)
+        return template.render(title=title, modules=modules)
     if output.template == "user_package_init.py.jinja":
         return template.render(package=settings.package)
     if output.template == "litestar/app.py.jinja":
@@ -317,6 +371,14 @@ def _render_schema(
         return template.render(
             controllers=controllers,
             package=naming.literal(settings.package),
+            cached=any(e.cached for e in schema.entities),
+        )
+    if output.template == "fastapi/app.py.jinja":
+        modules = [e.names.module for e in schema.entities]
+        return template.render(
+            routers=[(m, f"{m}_router", f"{m}_schemas") for m in modules],
+            package=naming.literal(settings.package),
+            is_async="async" in settings.sessions,
             cached=any(e.cached for e in schema.entities),
         )
     if output.template == "migrations/env.py.jinja":

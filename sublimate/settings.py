@@ -33,6 +33,8 @@ class Settings:
     line_length: int = 88
     formatter: str = "black"  # "black" or "ruff"
     litestar: bool = False  # also generate Litestar controllers and app.py
+    fastapi: bool = False  # also generate FastAPI routers and fastapi_app.py
+    factories: bool = False  # also generate test-data factories and pytest fixtures (testing.py)
     # Production options per model (class names); see `sublimate.options`.
     cache: bool | tuple[str, ...] = ()  # true: every model; or the models whose reads are cached
     soft_delete: tuple[str, ...] = ()  # models whose delete() sets soft_delete_column
@@ -40,6 +42,9 @@ class Settings:
     version_columns: tuple[tuple[str, str], ...] = ()  # (model, column attr): optimistic locking
     # The session kinds the repositories and services serve: "sync", "async" or both (default).
     sessions: tuple[str, ...] = SESSIONS
+    # Typed SQL: the directory of annotated .sql files, and the database that describes them.
+    queries: str = "queries"
+    queries_url: str | None = None
 
     @property
     def out_dir(self) -> Path:
@@ -80,6 +85,12 @@ KEY_DOCS: tuple[tuple[str, str, str], ...] = (
         '"black" (default, in-process) or "ruff" (much faster on large schemas; needs ruff)',
     ),
     ("litestar", "true", "also generate Litestar controllers and app.py (pip install litestar)"),
+    ("fastapi", "true", "also generate FastAPI routers and fastapi_app.py (pip install fastapi)"),
+    (
+        "factories",
+        "true",
+        "also generate test-data factories (factories/) and pytest fixtures (testing.py)",
+    ),
     ("cache", '["Customer"]', "models whose reads are cached (true: all); see the README"),
     ("soft_delete", '["Customer"]', "models whose delete() sets a timestamp instead of deleting"),
     ("soft_delete_column", '"deleted_at"', "the nullable timestamp soft delete sets (default)"),
@@ -92,6 +103,16 @@ KEY_DOCS: tuple[tuple[str, str, str], ...] = (
         "sessions",
         '["async"]',
         'the session kinds to generate classes for: ["sync", "async"] (default), or one of them',
+    ),
+    (
+        "queries",
+        '"queries"',
+        "directory of annotated .sql files: one typed module each (default queries; see README)",
+    ),
+    (
+        "queries_url",
+        '"postgresql+psycopg://app@localhost/app"',
+        "the database that checks the queries (default: url, else the models on SQLite)",
     ),
 )
 _KEYS = {f.name for f in dataclasses.fields(Settings)} - {"root"}
@@ -147,6 +168,10 @@ def load(root: Path, overrides: dict[str, Any]) -> Settings:
         ("formatter", str),
         ("soft_delete_column", str),
         ("litestar", bool),
+        ("fastapi", bool),
+        ("factories", bool),
+        ("queries", str),
+        ("queries_url", str),
     ):
         value = getattr(settings, name)
         if value is not None and not isinstance(value, expected):

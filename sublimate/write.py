@@ -122,6 +122,7 @@ def plan(
     schema: Mapping[str, Any],
     old: Manifest | None,
     read: Callable[[str], str | None] | None = None,
+    queries: Mapping[str, Any] | None = None,
 ) -> Plan:
     """What `apply` would do against the tree and its manifest `old`; writes nothing.
 
@@ -162,6 +163,7 @@ def plan(
         files={f.path: _record(f) for f in sorted(generated, key=lambda f: f.path)},
         user_files=dict(sorted(user_files.items())),
         schema=dict(schema),
+        queries=dict(queries or {}),
     )
     new_text = new.to_json()
     return Plan(

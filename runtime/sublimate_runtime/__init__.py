@@ -2,14 +2,26 @@
 
 Generated code imports names from this top-level package, so modules can move without breaking
 it; the only exceptions are the modules of an optional extra, which the top level must not import:
-``sublimate_runtime.migrations`` (Alembic's env.py, extra ``migrations``) and
-``sublimate_runtime.litestar`` (the Litestar app, extra ``litestar``). ``RUNTIME_API_VERSION``
+``sublimate_runtime.migrations`` (Alembic's env.py, extra ``migrations``),
+``sublimate_runtime.litestar`` (the Litestar app, extra ``litestar``) and
+``sublimate_runtime.fastapi`` (the FastAPI routers, extra ``fastapi``). ``RUNTIME_API_VERSION``
 changes when a public name changes incompatibly; generated code checks the version it was written
 against.
+
+Importing the package loads the core only: what the generated sync repositories and services of a
+model without a cache run on. The other public names are resolved on first use (``__getattr__``,
+table ``_ON_FIRST_USE``), so an application that does not use them never loads their modules: the
+asyncio bases (a sync-only application never loads them), the cache (``Cache`` needs the ``cache``
+extra and says so; a cached model's ``RepositorySpec`` loads the rest itself), replica routing
+(SQLAlchemy only: optional by not being imported), the error details an HTTP layer reports and
+``Domain``. ``from sublimate_runtime import Router`` works as before.
 """
 
-from .cache import Cache, CacheInvalidationWarning, ModelCache
-from .cache_store import CacheEntryWarning, CacheUnavailableWarning
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .checks import check_decimal
 from .data_errors import refused_value
 from .dialects import (
@@ -20,9 +32,7 @@ from .dialects import (
     upsert_returns,
     upsert_statement,
 )
-from .domain import Domain
 from .dto import UNSET, UnsetType, set_fields, validated
-from .error_details import Violation, violated
 from .errors import (
     ConflictError,
     DataError,
@@ -32,6 +42,12 @@ from .errors import (
     RepositoryError,
     UniqueKeySpec,
     UnsupportedWriteError,
+)
+from .filter_tree import (
+    MAX_FILTER_CONDITIONS,
+    MAX_FILTER_DEPTH,
+    check_filter_tree,
+    decode_filter,
 )
 from .filters import (
     EqFilter,
@@ -44,6 +60,9 @@ from .filters import (
 )
 from .guards import async_write_guard, write_guard
 from .integrity import translate_integrity_error
+from .intents import READ_INTENT, WRITE_INTENT, primary
+from .loading import Load, UnknownLoadError
+from .nested import ShapeT, read_shape, shape_paths, to_shape, to_shapes
 from .pagination import (
     InvalidCursorError,
     KeysetPage,
@@ -51,38 +70,12 @@ from .pagination import (
     decode_cursor,
     encode_cursor,
 )
+from .query_pages import PageTerm, QueryPages
 from .repository import KeyedReadRepository, ReadRepository, Repository, SoftDeleteRepository
-from .repository_async import (
-    AsyncKeyedReadRepository,
-    AsyncReadRepository,
-    AsyncRepository,
-    AsyncSoftDeleteRepository,
-)
 from .repository_id import IdKeyedReadRepository, IdRepository, IdSoftDeleteRepository
-from .repository_id_async import (
-    AsyncIdKeyedReadRepository,
-    AsyncIdRepository,
-    AsyncIdSoftDeleteRepository,
-)
 from .repository_spec import OrderBy, RepositorySpec, Where
-from .routing import (
-    READ_INTENT,
-    WRITE_INTENT,
-    AsyncRouter,
-    NoReplicaAvailableError,
-    ReplicaUnavailableWarning,
-    Router,
-    RoutingSession,
-    async_routing_session_factory,
-    create_async_router,
-    create_router,
-    primary,
-    routing_session_factory,
-)
 from .service import ReadOnlyServiceBase, ServiceBase  # the bases of the generated services
-from .service_async import AsyncReadOnlyServiceBase, AsyncServiceBase
 from .service_id import IdReadOnlyServiceBase, IdServiceBase
-from .service_id_async import AsyncIdReadOnlyServiceBase, AsyncIdServiceBase
 from .session import (
     DEFAULT_ASYNC_URL,
     DEFAULT_URL,
@@ -93,11 +86,102 @@ from .session import (
     session_factory,
 )
 
-RUNTIME_API_VERSION = 2
+if TYPE_CHECKING:  # what __getattr__ resolves, for type checkers
+    from .cache import Cache
+    from .cache_invalidation import CacheInvalidationWarning
+    from .cache_model import ModelCache
+    from .cache_store import CacheEntryWarning, CacheUnavailableWarning
+    from .domain import Domain
+    from .error_details import Violation, violated
+    from .repository_async import (
+        AsyncKeyedReadRepository,
+        AsyncReadRepository,
+        AsyncRepository,
+        AsyncSoftDeleteRepository,
+    )
+    from .repository_id_async import (
+        AsyncIdKeyedReadRepository,
+        AsyncIdRepository,
+        AsyncIdSoftDeleteRepository,
+    )
+    from .routing import (
+        AsyncRouter,
+        NoReplicaAvailableError,
+        ReplicaUnavailableWarning,
+        Router,
+        RoutingSession,
+        async_routing_session_factory,
+        create_async_router,
+        create_router,
+        routing_session_factory,
+    )
+    from .service_async import AsyncReadOnlyServiceBase, AsyncServiceBase
+    from .service_id_async import AsyncIdReadOnlyServiceBase, AsyncIdServiceBase
+
+RUNTIME_API_VERSION = 3
+
+_ON_FIRST_USE: dict[str, tuple[str, ...]] = {
+    # The asyncio flavour: generated modules with async classes load it, sync-only ones never do.
+    "repository_async": (
+        "AsyncKeyedReadRepository",
+        "AsyncReadRepository",
+        "AsyncRepository",
+        "AsyncSoftDeleteRepository",
+    ),
+    "repository_id_async": (
+        "AsyncIdKeyedReadRepository",
+        "AsyncIdRepository",
+        "AsyncIdSoftDeleteRepository",
+    ),
+    "service_async": ("AsyncReadOnlyServiceBase", "AsyncServiceBase"),
+    "service_id_async": ("AsyncIdReadOnlyServiceBase", "AsyncIdServiceBase"),
+    # The cache: `Cache` needs dogpile.cache (extra `cache`), and its import says so when missing;
+    # a cached model's RepositorySpec loads the rest itself.
+    "cache": ("Cache",),
+    "cache_invalidation": ("CacheInvalidationWarning",),
+    "cache_model": ("ModelCache",),
+    "cache_store": ("CacheEntryWarning", "CacheUnavailableWarning"),
+    # Replica routing: SQLAlchemy only, optional by not being imported.
+    "routing": (
+        "AsyncRouter",
+        "NoReplicaAvailableError",
+        "ReplicaUnavailableWarning",
+        "Router",
+        "RoutingSession",
+        "async_routing_session_factory",
+        "create_async_router",
+        "create_router",
+        "routing_session_factory",
+    ),
+    # What an HTTP layer says about a refused write; a PostgreSQL DOMAIN in a model.
+    "error_details": ("Violation", "violated"),
+    "domain": ("Domain",),
+}
+"""Public names outside the core, by the module (of this package) defining them."""
+
+_LAZY = {name: module for module, names in _ON_FIRST_USE.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    """Import an optional name's module on first use, and keep the name (later reads skip this)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The loaded names and the lazy ones: completion and ``dir()`` show the whole public API."""
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "DEFAULT_ASYNC_URL",
     "DEFAULT_URL",
+    "MAX_FILTER_CONDITIONS",
+    "MAX_FILTER_DEPTH",
     "READ_INTENT",
     "RUNTIME_API_VERSION",
     "UNSET",
@@ -132,6 +216,7 @@ __all__ = [
     "InvalidCursorError",
     "KeyedReadRepository",
     "KeysetPage",
+    "Load",
     "ModelCache",
     "NoReplicaAvailableError",
     "NotFoundError",
@@ -140,6 +225,8 @@ __all__ = [
     "NullableTextFilter",
     "OffsetPage",
     "OrderBy",
+    "PageTerm",
+    "QueryPages",
     "RangeFilter",
     "ReadOnlyServiceBase",
     "ReadRepository",
@@ -150,9 +237,11 @@ __all__ = [
     "Router",
     "RoutingSession",
     "ServiceBase",
+    "ShapeT",
     "SoftDeleteRepository",
     "TextFilter",
     "UniqueKeySpec",
+    "UnknownLoadError",
     "UnsetType",
     "UnsupportedWriteError",
     "Violation",
@@ -164,19 +253,25 @@ __all__ = [
     "batch_sqlite_inserts",
     "check_decimal",
     "check_decimal_filter",
+    "check_filter_tree",
     "create_async_engine",
     "create_async_router",
     "create_engine",
     "create_router",
     "decode_cursor",
+    "decode_filter",
     "delete_returns",
     "dialect_of",
     "encode_cursor",
     "primary",
+    "read_shape",
     "refused_value",
     "routing_session_factory",
     "session_factory",
     "set_fields",
+    "shape_paths",
+    "to_shape",
+    "to_shapes",
     "translate_integrity_error",
     "update_returns",
     "upsert_returns",

@@ -27,9 +27,10 @@ from .dialects import (
 )
 from .errors import DataError
 from .guards import async_write_guard, is_deadlock
-from .pagination import KeysetPage, decode_cursor, encode_cursor
+from .intents import READ_INTENT, WRITE_INTENT
+from .loading import RAISE, L, Load
+from .pagination import KeysetPage
 from .repository_spec import BULK, FRESH, F, M, O, OrderBy, RepositorySpec, Where
-from .routing import READ_INTENT, WRITE_INTENT
 
 if TYPE_CHECKING:  # asyncio needs greenlet; a sync-only application need not install it
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,8 +39,13 @@ if TYPE_CHECKING:  # asyncio needs greenlet; a sync-only application need not in
 _DEADLOCK_RETRIES = 3  # see _upsert
 
 
-class AsyncReadRepository(Generic[M, F, O]):
-    """Reads of one model on a Session: the methods every generated repository has."""
+class AsyncReadRepository(Generic[M, F, O, L]):
+    """Reads of one model on a Session: the methods every generated repository has.
+
+    ``L`` is the model's ``<M>Load`` enum: each read's ``load=`` names the related rows to load
+    with it (one statement per level); any other relationship raises on access (see
+    :mod:`.loading`).
+    """
 
     spec: RepositorySpec[M]
     model: type[M]
@@ -53,9 +59,9 @@ class AsyncReadRepository(Generic[M, F, O]):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get_one_or_none(self, where: Where[F] = None) -> M | None:
+    async def get_one_or_none(self, where: Where[F] = None, *, load: Load[L] = None) -> M | None:
         """The one row matching `where`, or None; MultipleResultsFound when several match."""
-        return await self._one_or_none(where, False)
+        return await self._one_or_none(where, False, load)
 
     async def list(
         self,
@@ -64,9 +70,10 @@ class AsyncReadRepository(Generic[M, F, O]):
         order_by: OrderBy[O] = None,
         limit: int | None = None,
         offset: int = 0,
+        load: Load[L] = None,
     ) -> builtins.list[M]:
         """Matching rows, ordered (primary key last, so pages are stable)."""
-        return await self._list(where, order_by, limit, offset, False)
+        return await self._list(where, order_by, limit, offset, False, load)
 
     async def list_and_count(
         self,
@@ -75,9 +82,10 @@ class AsyncReadRepository(Generic[M, F, O]):
         order_by: OrderBy[O] = None,
         limit: int | None = None,
         offset: int = 0,
+        load: Load[L] = None,
     ) -> tuple[builtins.list[M], int]:
         """A page and the total count in one statement (a second only past the last page)."""
-        return await self._list_and_count(where, order_by, limit, offset, False)
+        return await self._list_and_count(where, order_by, limit, offset, False, load)
 
     async def count(self, where: Where[F] = None) -> int:
         """How many rows match."""
@@ -89,43 +97,68 @@ class AsyncReadRepository(Generic[M, F, O]):
 
     # --- what the public methods run ------------------------------------------------------
 
-    async def _get(self, key: tuple[Any, ...], include_deleted: bool = False) -> M:
-        """The row with this primary key; NotFoundError when there is none."""
+    async def _get(
+        self, key: tuple[Any, ...], include_deleted: bool = False, load: Load[Any] = None
+    ) -> M:
+        """The row with this primary key; NotFoundError when there is none.
+
+        With ``load``, a SELECT with its loaders, past the cache and the identity map (which
+        would return an instance held without them); else ``Session.get``, through the cache."""
         spec = self.spec
         identity = spec.identity(key)
         session = self.session
 
-        async def load() -> M | None:
-            return await session.get(spec.model, identity)
+        async def fetch() -> M | None:
+            return await session.get(spec.model, identity, options=[RAISE])
 
-        instance = await load() if spec.cache is None else await spec.cache.aget(session, key, load)
+        if load:
+            statement = spec.select_key(key).options(*spec.loads.options(load))
+            instance: M | None = (
+                await session.scalars(statement, bind_arguments=READ_INTENT)
+            ).one_or_none()
+        else:
+            instance = (
+                await fetch() if spec.cache is None else await spec.cache.aget(session, key, fetch)
+            )
         if instance is None or (not include_deleted and spec.is_deleted(instance)):
             raise spec.not_found(key)
         return instance
 
     async def _get_by(
-        self, name: str, values: tuple[Any, ...], include_deleted: bool = False
+        self,
+        name: str,
+        values: tuple[Any, ...],
+        include_deleted: bool = False,
+        load: Load[Any] = None,
     ) -> M | None:
-        """The row with these values of the unique key `name`, or None."""
+        """The row with these values of the unique key `name`, or None (with ``load``, past
+        the cache: its entries hold columns only)."""
         spec = self.spec
         statement = spec.select_by(spec.keys[name].columns, values)
+        statement = statement.options(*spec.loads.options(load))
 
-        async def load() -> M | None:
+        async def fetch() -> M | None:
             found: M | None = (
                 await self.session.scalars(statement, bind_arguments=READ_INTENT)
             ).one_or_none()
             return found
 
-        cache = spec.cache
+        cache = None if load else spec.cache
         instance = (
-            await load() if cache is None else await cache.aget_by(self.session, name, values, load)
+            await fetch()
+            if cache is None
+            else await cache.aget_by(self.session, name, values, fetch)
         )
         if not include_deleted and spec.is_deleted(instance):
             return None  # soft-deleted: it still holds its key
         return instance
 
-    async def _one_or_none(self, where: Where[F], include_deleted: bool) -> M | None:
-        statement = select(self.spec.model).where(*self.spec.conditions(where, include_deleted))
+    async def _one_or_none(
+        self, where: Where[F], include_deleted: bool, load: Load[Any]
+    ) -> M | None:
+        spec = self.spec
+        statement = select(spec.model).where(*spec.conditions(where, include_deleted))
+        statement = statement.options(*spec.loads.options(load))
         found: M | None = (
             await self.session.scalars(statement, bind_arguments=READ_INTENT)
         ).one_or_none()
@@ -138,9 +171,10 @@ class AsyncReadRepository(Generic[M, F, O]):
         limit: int | None,
         offset: int,
         include_deleted: bool,
+        load: Load[Any] = None,
     ) -> builtins.list[M]:
         conditions = self.spec.conditions(where, include_deleted)
-        return await self._rows(self.spec.select_page(conditions, order_by, limit, offset))
+        return await self._rows(self.spec.select_page(conditions, order_by, limit, offset), load)
 
     async def _list_and_count(
         self,
@@ -149,12 +183,14 @@ class AsyncReadRepository(Generic[M, F, O]):
         limit: int | None,
         offset: int,
         include_deleted: bool,
+        load: Load[Any] = None,
     ) -> tuple[builtins.list[M], int]:
         spec = self.spec
         conditions = spec.conditions(where, include_deleted)
         statement = spec.select_counted(conditions, order_by, limit, offset)
+        statement = statement.options(*spec.loads.options(load))
 
-        async def load() -> tuple[builtins.list[M], int]:
+        async def fetch() -> tuple[builtins.list[M], int]:
             rows = (await self.session.execute(statement, bind_arguments=READ_INTENT)).all()
             if rows:
                 return [row[0] for row in rows], rows[0][1]
@@ -162,11 +198,11 @@ class AsyncReadRepository(Generic[M, F, O]):
                 return [], 0
             return [], await self._count(conditions)
 
-        cache = spec.cache
+        cache = None if load else spec.cache
         return (
-            await load()
+            await fetch()
             if cache is None
-            else await cache.alist_and_count(self.session, statement, load)
+            else await cache.alist_and_count(self.session, statement, fetch)
         )
 
     async def _count(self, conditions: Sequence[Any]) -> int:
@@ -186,40 +222,50 @@ class AsyncReadRepository(Generic[M, F, O]):
         cache = self.spec.cache
         return await load() if cache is None else await cache.ascalar(self.session, statement, load)
 
-    async def _rows(self, statement: Select[Any]) -> builtins.list[M]:
-        """Rows of a SELECT of the model, through the cache when the model has one."""
+    async def _rows(self, statement: Select[Any], load: Load[Any] = None) -> builtins.list[M]:
+        """Rows of a SELECT of the model with the loaders of ``load``, through the cache when
+        the model has one and nothing is to be loaded with them (entries hold columns only)."""
+        statement = statement.options(*self.spec.loads.options(load))
 
-        async def load() -> builtins.list[M]:
+        async def fetch() -> builtins.list[M]:
             return builtins.list(await self.session.scalars(statement, bind_arguments=READ_INTENT))
 
-        cache = self.spec.cache
-        return await load() if cache is None else await cache.alist(self.session, statement, load)
+        cache = None if load else self.spec.cache
+        return await fetch() if cache is None else await cache.alist(self.session, statement, fetch)
 
 
-class AsyncKeyedReadRepository(AsyncReadRepository[M, F, O]):
+class AsyncKeyedReadRepository(AsyncReadRepository[M, F, O, L]):
     """Reads of a model with a primary key: keyset pagination too."""
 
     async def list_after(
-        self, cursor: str | None = None, limit: int = 50, *, where: Where[F] = None
+        self,
+        cursor: str | None = None,
+        limit: int = 50,
+        *,
+        where: Where[F] = None,
+        order_by: OrderBy[O] = None,
+        load: Load[L] = None,
     ) -> KeysetPage[M]:
-        """Keyset pagination over the primary key: pass the previous page's next_cursor."""
-        return await self._list_after(cursor, limit, where, False)
+        """A keyset page in `order_by` (primary key last): the first without `cursor`, then
+        a page's `next_cursor` (the rows after it) or `prev_cursor` (the rows before it), with
+        the same `where` and `order_by`; InvalidCursorError for a cursor made for another
+        order or filter, or tampered with. One statement per page."""
+        return await self._list_after(cursor, limit, where, order_by, False, load)
 
     async def _list_after(
-        self, cursor: str | None, limit: int, where: Where[F], include_deleted: bool
+        self,
+        cursor: str | None,
+        limit: int,
+        where: Where[F],
+        order_by: OrderBy[O],
+        include_deleted: bool,
+        load: Load[Any] = None,
     ) -> KeysetPage[M]:
-        spec = self.spec
-        after = None if cursor is None else decode_cursor(cursor, spec.cursor)
-        conditions = spec.conditions(where, include_deleted)
-        rows = await self._rows(spec.select_after(after, limit, conditions))
-        if len(rows) <= limit:
-            return KeysetPage(items=rows, next_cursor=None)
-        return KeysetPage(
-            items=rows[:limit], next_cursor=encode_cursor(spec.cursor_of(rows[limit - 1]))
-        )
+        query = self.spec.keyset_query(cursor, limit, where, order_by, include_deleted)
+        return query.page(await self._rows(query.statement, load))
 
 
-class AsyncRepository(AsyncKeyedReadRepository[M, F, O]):
+class AsyncRepository(AsyncKeyedReadRepository[M, F, O, L]):
     """Reads and writes of a table with a primary key, each in the fewest statements the
     dialect allows (see the README's table)."""
 
@@ -437,15 +483,15 @@ class AsyncRepository(AsyncKeyedReadRepository[M, F, O]):
             self.spec.cache.invalidate(self.session, instances)
 
 
-class AsyncSoftDeleteRepository(AsyncRepository[M, F, O]):
+class AsyncSoftDeleteRepository(AsyncRepository[M, F, O, L]):
     """A table whose rows are marked deleted (a "deleted at" timestamp), not removed: reads
     leave them out unless asked (`include_deleted=True`); `purge` removes a row for good."""
 
     async def get_one_or_none(
-        self, where: Where[F] = None, *, include_deleted: bool = False
+        self, where: Where[F] = None, *, include_deleted: bool = False, load: Load[L] = None
     ) -> M | None:
         """The one row matching `where`, or None; MultipleResultsFound when several match."""
-        return await self._one_or_none(where, include_deleted)
+        return await self._one_or_none(where, include_deleted, load)
 
     async def list(
         self,
@@ -455,9 +501,10 @@ class AsyncSoftDeleteRepository(AsyncRepository[M, F, O]):
         limit: int | None = None,
         offset: int = 0,
         include_deleted: bool = False,
+        load: Load[L] = None,
     ) -> builtins.list[M]:
         """Matching rows, ordered (primary key last, so pages are stable)."""
-        return await self._list(where, order_by, limit, offset, include_deleted)
+        return await self._list(where, order_by, limit, offset, include_deleted, load)
 
     async def list_and_count(
         self,
@@ -467,9 +514,10 @@ class AsyncSoftDeleteRepository(AsyncRepository[M, F, O]):
         limit: int | None = None,
         offset: int = 0,
         include_deleted: bool = False,
+        load: Load[L] = None,
     ) -> tuple[builtins.list[M], int]:
         """A page and the total count in one statement (a second only past the last page)."""
-        return await self._list_and_count(where, order_by, limit, offset, include_deleted)
+        return await self._list_and_count(where, order_by, limit, offset, include_deleted, load)
 
     async def count(self, where: Where[F] = None, *, include_deleted: bool = False) -> int:
         """How many rows match."""
@@ -485,10 +533,15 @@ class AsyncSoftDeleteRepository(AsyncRepository[M, F, O]):
         limit: int = 50,
         *,
         where: Where[F] = None,
+        order_by: OrderBy[O] = None,
         include_deleted: bool = False,
+        load: Load[L] = None,
     ) -> KeysetPage[M]:
-        """Keyset pagination over the primary key: pass the previous page's next_cursor."""
-        return await self._list_after(cursor, limit, where, include_deleted)
+        """A keyset page in `order_by` (primary key last): the first without `cursor`, then
+        a page's `next_cursor` (the rows after it) or `prev_cursor` (the rows before it), with
+        the same `where`, `order_by` and `include_deleted`; InvalidCursorError for a cursor made
+        for another order or filter, or tampered with. One statement per page."""
+        return await self._list_after(cursor, limit, where, order_by, include_deleted, load)
 
     async def delete_where(self, where: Where[F]) -> builtins.list[M]:
         """Soft-delete every matching live row; refuses an empty condition (sa.true() means all)."""

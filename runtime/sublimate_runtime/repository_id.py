@@ -14,6 +14,7 @@ import builtins
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
+from .loading import L, Load
 from .repository import KeyedReadRepository, Repository, SoftDeleteRepository
 from .repository_spec import F, M, O
 
@@ -26,20 +27,22 @@ P = TypeVar("P")  # the type of the `id` column
 ID: Any = "id"
 
 
-class IdKeyedReadRepository(KeyedReadRepository[M, F, O], Generic[M, F, O, P]):
+class IdKeyedReadRepository(KeyedReadRepository[M, F, O, L], Generic[M, F, O, P, L]):
     """Reads of a read-only model keyed by `id` (a view with a primary key)."""
 
-    def get(self, id: P) -> M:
-        """The row with this primary key; NotFoundError when there is none."""
-        return self._get((id,))
+    def get(self, id: P, *, load: Load[L] = None) -> M:
+        """The row with this primary key (with the related rows of `load`); NotFoundError when
+        there is none."""
+        return self._get((id,), False, load)
 
 
-class IdRepository(Repository[M, F, O], Generic[M, F, O, U, C, P]):
+class IdRepository(Repository[M, F, O, L], Generic[M, F, O, U, C, P, L]):
     """Reads and writes of a table keyed by `id`."""
 
-    def get(self, id: P) -> M:
-        """The row with this primary key; NotFoundError when there is none."""
-        return self._get((id,))
+    def get(self, id: P, *, load: Load[L] = None) -> M:
+        """The row with this primary key (with the related rows of `load`); NotFoundError when
+        there is none."""
+        return self._get((id,), False, load)
 
     def update(self, id: P, changes: U) -> M:
         """Set the fields of `changes` that are set; one UPDATE ... RETURNING, no SELECT first."""
@@ -62,13 +65,18 @@ class IdRepository(Repository[M, F, O], Generic[M, F, O, U, C, P]):
         return self._delete_keys(keys)
 
 
-class IdSoftDeleteRepository(SoftDeleteRepository[M, F, O], IdRepository[M, F, O, U, C, P]):
+class IdSoftDeleteRepository(
+    SoftDeleteRepository[M, F, O, L],
+    IdRepository[M, F, O, U, C, P, L],
+    Generic[M, F, O, U, C, P, L],
+):
     """A soft-deleting table keyed by `id`: `delete` marks, `purge` removes, `restore` undoes
     (`update` and the upserts are IdRepository's)."""
 
-    def get(self, id: P, *, include_deleted: bool = False) -> M:
-        """The row with this primary key; NotFoundError when there is none (or it is deleted)."""
-        return self._get((id,), include_deleted)
+    def get(self, id: P, *, include_deleted: bool = False, load: Load[L] = None) -> M:
+        """The row with this primary key (with the related rows of `load`); NotFoundError when
+        there is none (or it is deleted)."""
+        return self._get((id,), include_deleted, load)
 
     def delete(self, id: P) -> M:
         """Soft-delete the live row with this primary key and return it."""

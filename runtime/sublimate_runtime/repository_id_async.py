@@ -7,6 +7,7 @@ import builtins
 from collections.abc import Sequence
 from typing import Generic
 
+from .loading import L, Load
 from .repository_async import (
     AsyncKeyedReadRepository,
     AsyncRepository,
@@ -16,20 +17,22 @@ from .repository_id import ID, C, P, U
 from .repository_spec import F, M, O
 
 
-class AsyncIdKeyedReadRepository(AsyncKeyedReadRepository[M, F, O], Generic[M, F, O, P]):
+class AsyncIdKeyedReadRepository(AsyncKeyedReadRepository[M, F, O, L], Generic[M, F, O, P, L]):
     """Reads of a read-only model keyed by `id` (a view with a primary key)."""
 
-    async def get(self, id: P) -> M:
-        """The row with this primary key; NotFoundError when there is none."""
-        return await self._get((id,))
+    async def get(self, id: P, *, load: Load[L] = None) -> M:
+        """The row with this primary key (with the related rows of `load`); NotFoundError when
+        there is none."""
+        return await self._get((id,), False, load)
 
 
-class AsyncIdRepository(AsyncRepository[M, F, O], Generic[M, F, O, U, C, P]):
+class AsyncIdRepository(AsyncRepository[M, F, O, L], Generic[M, F, O, U, C, P, L]):
     """Reads and writes of a table keyed by `id`."""
 
-    async def get(self, id: P) -> M:
-        """The row with this primary key; NotFoundError when there is none."""
-        return await self._get((id,))
+    async def get(self, id: P, *, load: Load[L] = None) -> M:
+        """The row with this primary key (with the related rows of `load`); NotFoundError when
+        there is none."""
+        return await self._get((id,), False, load)
 
     async def update(self, id: P, changes: U) -> M:
         """Set the fields of `changes` that are set; one UPDATE ... RETURNING, no SELECT first."""
@@ -53,14 +56,17 @@ class AsyncIdRepository(AsyncRepository[M, F, O], Generic[M, F, O, U, C, P]):
 
 
 class AsyncIdSoftDeleteRepository(
-    AsyncSoftDeleteRepository[M, F, O], AsyncIdRepository[M, F, O, U, C, P]
+    AsyncSoftDeleteRepository[M, F, O, L],
+    AsyncIdRepository[M, F, O, U, C, P, L],
+    Generic[M, F, O, U, C, P, L],
 ):
     """A soft-deleting table keyed by `id`: `delete` marks, `purge` removes, `restore` undoes
     (`update` and the upserts are AsyncIdRepository's)."""
 
-    async def get(self, id: P, *, include_deleted: bool = False) -> M:
-        """The row with this primary key; NotFoundError when there is none (or it is deleted)."""
-        return await self._get((id,), include_deleted)
+    async def get(self, id: P, *, include_deleted: bool = False, load: Load[L] = None) -> M:
+        """The row with this primary key (with the related rows of `load`); NotFoundError when
+        there is none (or it is deleted)."""
+        return await self._get((id,), include_deleted, load)
 
     async def delete(self, id: P) -> M:
         """Soft-delete the live row with this primary key and return it."""

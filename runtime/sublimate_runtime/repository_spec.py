@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 import msgspec
 from sqlalchemy import (
@@ -33,11 +33,17 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Dialect
 
 from .bulk_insert import InsertPlan, insert_plan
-from .cache_model import ModelCache
 from .data_errors import column_that_cannot_fit
 from .dialects import upsert_returns, upsert_statement
 from .dto import set_fields
 from .errors import ConflictError, DataError, NotFoundError, UniqueKeySpec
+from .filter_tree import filter_conditions
+from .keyset import Keyset, KeysetQuery, build_keyset, keyset_query, order_names
+from .keyset_cursor import fingerprint, key_types
+from .loading import LoadPlan
+
+if TYPE_CHECKING:  # the cache machinery loads with the first cached model, not with the core
+    from .cache_model import ModelCache
 
 M = TypeVar("M")
 F = TypeVar("F")
@@ -50,6 +56,7 @@ OrderBy: TypeAlias = O | Sequence[O] | None
 FRESH: Mapping[str, Any] = {"populate_existing": True}  # read back what a write changed
 BULK: Mapping[str, Any] = {"synchronize_session": False}  # the RETURNING rows refresh instead
 _MAX_UPSERTS = 32  # upsert statements kept per model (one per dialect, key and updated columns)
+_MAX_KEYSETS = 64  # orders kept per model (the HTTP API lets clients combine terms freely)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +111,13 @@ class RepositorySpec(Generic[M]):
         self.soft_delete = soft_delete
         self.version = version
         unique = {name: k.columns for name, k in self.keys.items() if not k.primary}
-        self.cache: ModelCache[M] | None = ModelCache(model, unique_keys=unique) if cached else None
+        self.cache: ModelCache[M] | None = None
+        if cached:
+            from .cache_model import ModelCache
+
+            self.cache = ModelCache(model, unique_keys=unique)
         self._upserts: dict[tuple[Any, ...], Any] = {}
+        self._keysets: dict[tuple[str, ...], Keyset] = {}
 
     @cached_property
     def mapped(self) -> _Mapped:
@@ -136,6 +148,11 @@ class RepositorySpec(Generic[M]):
             probe=attr(first[0]),
         )
 
+    @cached_property
+    def loads(self) -> LoadPlan:
+        """The loader options of each read's ``load=`` (and the raise of the rest)."""
+        return LoadPlan(self.model)
+
     def attribute(self, name: str) -> Any:
         """The class attribute of a mapped column (``Product.sku``), as a column expression."""
         return getattr(self.model, name)
@@ -144,31 +161,55 @@ class RepositorySpec(Generic[M]):
 
     def conditions(self, where: Where[Any], include_deleted: bool = True) -> list[Any]:
         """The WHERE clauses of a filter, an expression, or a sequence of both (ANDed); without
-        ``include_deleted`` a soft-deleting model leaves its deleted rows out."""
+        ``include_deleted`` a soft-deleting model leaves its deleted rows out. A filter's
+        relationship and and/or/not fields compile as :mod:`.filter_tree` says (EXISTS, no
+        JOIN: the statement stays one, over the model's rows)."""
         conditions: list[Any] = []
         if not include_deleted and self.soft_delete is not None:
             conditions.append(self.attribute(self.soft_delete).is_(None))
         if where is None:
             return conditions
         items = where if isinstance(where, Sequence) else (where,)
-        filters = self.mapped.filters
         for item in items:
             if isinstance(item, msgspec.Struct):
-                for name, column in filters:
-                    value = getattr(item, name)
-                    if value is not None:
-                        conditions.extend(value.conditions(column))
+                conditions.extend(filter_conditions(self.model, item))
             else:
                 conditions.append(item)
         return conditions
 
     def ordering(self, order_by: OrderBy[Any]) -> list[ColumnElement[Any]]:
-        """ORDER BY terms: the requested ones, then the primary key (stable pages)."""
-        mapped = self.mapped
-        if order_by is None:
-            return list(mapped.default_order)
-        items = (order_by,) if isinstance(order_by, str) else order_by
-        return [mapped.order[item] for item in items] + list(mapped.default_order)
+        """ORDER BY terms: the requested ones, then the primary key (stable pages); NULLs
+        greatest on every database (see :mod:`.keyset`), the order keyset pages walk."""
+        return list(self.keyset(order_by).forward)
+
+    def keyset(self, order_by: OrderBy[Any]) -> Keyset:
+        """The keyset of an order (its terms, its cursors' decoder), built once per order."""
+        names = order_names(order_by)
+        found = self._keysets.get(names)
+        if found is None:
+            mapped = self.mapped
+            tiebreak = mapped.primary_attrs or mapped.columns[:1]
+            known = dict(zip(mapped.primary_attrs, key_types(self.cursor) or (), strict=False))
+            found = build_keyset(self.model, names, self.orderable, tiebreak, known)
+            if len(self._keysets) < _MAX_KEYSETS:
+                self._keysets[names] = found
+        return found
+
+    def keyset_query(
+        self,
+        cursor: str | None,
+        limit: int,
+        where: Where[Any],
+        order_by: OrderBy[Any],
+        include_deleted: bool,
+    ) -> KeysetQuery[M]:
+        """A keyset page's statement and the maker of its page (``query.page(rows)``): the rows
+        after (or before) the cursor's row in ``order_by``, one more than ``limit``. A cursor
+        made for another order, filter or model is an ``InvalidCursorError``."""
+        keyset = self.keyset(order_by)
+        bound_to = fingerprint(self.name, keyset.names, where, include_deleted)
+        base = select(self.model).where(*self.conditions(where, include_deleted))
+        return keyset_query(keyset, base, bound_to, cursor, limit)
 
     def select_page(
         self, conditions: Sequence[Any], order_by: OrderBy[Any], limit: int | None, offset: int
@@ -207,27 +248,12 @@ class RepositorySpec(Generic[M]):
         costs a third of the statement's construction."""
         return exists().select_from(self.mapped.table)
 
-    def select_after(
-        self, cursor_values: tuple[Any, ...] | None, limit: int, conditions: Sequence[Any]
-    ) -> Select[Any]:
-        """Keyset pagination over the primary key: one more row than asked, to see the end."""
-        key = self.mapped.primary_key
-        statement = select(self.model).where(*conditions).order_by(*key).limit(limit + 1)
-        if cursor_values is None:
-            return statement
-        if len(key) == 1:
-            return statement.where(key[0] > cursor_values[0])
-        return statement.where(tuple_(*key) > tuple_(*cursor_values))
-
     def key_of(self, instance: M) -> Any:
         """An instance's key as ``keys_in`` takes it: the value, or a tuple (composite key)."""
         names = self.mapped.primary_attrs
         if len(names) == 1:
             return getattr(instance, names[0])
         return tuple(getattr(instance, name) for name in names)
-
-    def cursor_of(self, instance: M) -> tuple[Any, ...]:
-        return tuple(getattr(instance, name) for name in self.mapped.primary_attrs)
 
     def select_by(self, names: Sequence[str], values: Sequence[Any]) -> Select[Any]:
         """The row(s) whose ``names`` equal ``values``: a unique key's getter."""

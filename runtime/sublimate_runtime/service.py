@@ -17,6 +17,12 @@ Hooks: ``before_create`` sees each input of ``create``, ``create_many`` and ``up
 deleted (raise to refuse). What a hook returns is passed through :func:`validated` before it is
 written. ``to_model`` builds a new row from a Create DTO.
 
+Reads: ``list`` and ``list_after`` build the Read DTOs straight from column rows, without ORM
+objects (one statement, the same WHERE, ORDER BY and pages as the repository's), wherever that
+cannot change what they return; a cached model, a user ``_read``, a user repository that overrides
+a read method, or a Read DTO that is not the model's own columns keep the repository path (the
+rules: :mod:`.read_rows`). Other reads and every write go through the repository's ORM objects.
+
 The asyncio twins are in ``service_async``: importing this module does not import asyncio's
 SQLAlchemy extension (it needs greenlet, which a sync-only application need not install).
 """
@@ -25,16 +31,37 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterable, Sequence
-from typing import Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import msgspec
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from .dto import set_fields, validated
 from .guards import write_guard
-from .pagination import OffsetPage
+from .intents import READ_INTENT
+from .nested import ShapeT, shape_paths, to_shapes
+from .nested_rows import shape_rows
+from .pagination import KeysetPage, OffsetPage
+from .read_rows import (
+    RowPlan,
+    RowReader,
+    counted_total,
+    keyset_query,
+    on_connection,
+    row_reader,
+    with_items,
+)
 
-__all__ = ["ReadOnlyServiceBase", "ServiceBase", "new_row", "offset_page"]
+__all__ = [
+    "ReadOnlyServiceBase",
+    "ServiceBase",
+    "keyset_page",
+    "keyset_page_with",
+    "new_row",
+    "offset_page",
+    "read_rows",
+]
 
 ModelT = TypeVar("ModelT")  # the mapped class
 ReadT = TypeVar("ReadT")  # <M>Read
@@ -55,13 +82,37 @@ class ReadRows(Protocol[_Row_co, _Where, _Order]):
     """What a read-only service asks of its repository (a generated repository has more)."""
 
     def list_and_count(
-        self, where: _Where | None, *, order_by: _Order | None, limit: int | None, offset: int
+        self,
+        where: _Where | None,
+        *,
+        order_by: _Order | None,
+        limit: int | None,
+        offset: int,
+        load: Any = ...,
     ) -> tuple[Sequence[_Row_co], int]: ...
 
     def count(self, where: _Where | None) -> int: ...
 
 
-class Rows(ReadRows[_Row, _Where, _Order], Protocol[_Row, _Where, _Order, _Key]):
+class ListsAfter(Protocol[_Row, _Where, _Order]):
+    """Keyset pages: what `list_after` asks of a keyed service's repository."""
+
+    def list_after(
+        self,
+        cursor: str | None,
+        limit: int,
+        *,
+        where: _Where | None,
+        order_by: _Order | None,
+        load: Any = ...,
+    ) -> KeysetPage[_Row]: ...
+
+
+class Rows(
+    ReadRows[_Row, _Where, _Order],
+    ListsAfter[_Row, _Where, _Order],
+    Protocol[_Row, _Where, _Order, _Key],
+):
     """What a service asks of its repository."""
 
     def add(self, instance: _Row) -> _Row: ...
@@ -84,6 +135,59 @@ def offset_page(
     )
 
 
+def read_rows(session: Session, plan: RowPlan[Any], statement: Select[Any]) -> Sequence[Any]:
+    """The rows of a row-path statement: on the session's connection, after the autoflush the
+    session would do, or through ``Session.execute`` where a hook may change the statement."""
+    if not on_connection(session):
+        return session.execute(statement, bind_arguments=READ_INTENT).all()
+    if session.autoflush:
+        session.flush()  # nothing to do when the session is clean
+    return session.connection(bind_arguments=plan.binding(statement)).execute(statement).all()
+
+
+def keyset_page(
+    service: ReadOnlyServiceBase[ModelT, ReadT, WhereT, OrderT],
+    repository: ListsAfter[ModelT, WhereT, OrderT],
+    cursor: str | None,
+    limit: int,
+    where: WhereT | None,
+    order_by: OrderT | None,
+) -> KeysetPage[ReadT]:
+    """`list_after` of a sync keyed service: the row path, else the repository's page."""
+    plan = None if service._rows is None else service._rows.plan
+    if plan is None:
+        page = repository.list_after(cursor, limit, where=where, order_by=order_by)
+        return with_items(page, [service._read(item) for item in page.items])
+    statement, dtos = plan.keyset(cursor, limit, where, order_by)
+    result: KeysetPage[ReadT] = dtos(read_rows(service.session, plan, statement))
+    return result
+
+
+def keyset_page_with(
+    service: ReadOnlyServiceBase[Any, Any, WhereT, OrderT],
+    repository: ListsAfter[Any, WhereT, OrderT],
+    shape: type[ShapeT],
+    cursor: str | None,
+    limit: int,
+    where: WhereT | None,
+    order_by: OrderT | None,
+) -> KeysetPage[ShapeT]:
+    """`list_after_with` of a sync keyed service: from column rows where
+    :mod:`.nested_rows` allows, else the repository's page loaded as `shape`."""
+    found = shape_rows(service._rows, shape)
+    if found is not None:
+        plan, nested = found
+        statement, paging = keyset_query(plan.spec, cursor, limit, where, order_by)
+        rows = read_rows(service.session, plan, statement.with_only_columns(*plan.columns))
+        fetched = [read_rows(service.session, plan, s) for s in nested.statements(rows)]
+        result: KeysetPage[ShapeT] = paging(nested.items(rows, fetched))
+        return result
+    page = repository.list_after(
+        cursor, limit, where=where, order_by=order_by, load=shape_paths(shape)
+    )
+    return with_items(page, to_shapes(shape, page.items))
+
+
 def new_row(
     model: Callable[..., ModelT], create: type[msgspec.Struct], data: msgspec.Struct
 ) -> ModelT:
@@ -96,12 +200,24 @@ def new_row(
 class ReadOnlyServiceBase(Generic[ModelT, ReadT, WhereT, OrderT]):
     """Reads on a Session: `list` and `count` (the generated subclass adds `get` when the model
     has a key). A subclass sets `repository_class` (the user module does, to its own
-    repository) and `_read`, the model's generated `<m>_to_read`."""
+    repository) and `_read`, the model's generated `<m>_to_read`.
+
+    `list` (and `list_after` where there is a key) reads column rows into Read DTOs, without ORM
+    objects, unless that could change what it returns: then, and for a class that sets
+    `_rows = None`, it reads through the repository and `_read`. The rules, decided once per
+    class: :mod:`.read_rows`."""
 
     repository_class: Callable[[Session], ReadRows[ModelT, WhereT, OrderT]]
     repository: ReadRows[ModelT, WhereT, OrderT]
     # staticmethod(<m>_to_read): a plain function would be bound to the service.
     _read: Callable[[ModelT], ReadT]
+    # The row path of `list` and `list_after`; None: through the repository (see read_rows).
+    _rows: ClassVar[RowReader[Any] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_rows" not in vars(cls):  # a class may set `_rows = None`: the repository path
+            cls._rows = row_reader(cls, ReadOnlyServiceBase)
 
     def __init__(self, session: Session, *, auto_commit: bool = False) -> None:
         self.session = session
@@ -116,11 +232,51 @@ class ReadOnlyServiceBase(Generic[ModelT, ReadT, WhereT, OrderT]):
         limit: int = 50,
         offset: int = 0,
     ) -> OffsetPage[ReadT]:
-        """One page of rows with the total count (one statement)."""
-        items, total = self.repository.list_and_count(
-            where, order_by=order_by, limit=limit, offset=offset
-        )
-        return offset_page(self._read, items, total, limit, offset)
+        """One page of rows with the total count (one statement; a second past the last page)."""
+        plan = None if self._rows is None else self._rows.plan
+        if plan is None:
+            items, total = self.repository.list_and_count(
+                where, order_by=order_by, limit=limit, offset=offset
+            )
+            return offset_page(self._read, items, total, limit, offset)
+        conditions = plan.spec.conditions(where, False)
+        statement = plan.page(conditions, order_by, limit, offset)
+        rows = read_rows(self.session, plan, statement)
+        counted = counted_total(rows, limit, offset)
+        if counted is None:
+            counted = int(read_rows(self.session, plan, plan.spec.select_count(conditions))[0][0])
+        page: OffsetPage[ReadT] = plan.offset_page(rows, counted, limit, offset)
+        return page
+
+    def list_with(
+        self,
+        shape: type[ShapeT],
+        where: WhereT | None = None,
+        *,
+        order_by: OrderT | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> OffsetPage[ShapeT]:
+        """`list` with related rows: a page of `shape`, a nested Read DTO (`OrderReadWithLines`),
+        loaded with one statement per level it holds (see :mod:`.nested`); from column rows
+        where :mod:`.nested_rows` allows, else through the repository's ORM objects."""
+        found = shape_rows(self._rows, shape)
+        if found is None:
+            items, total = self.repository.list_and_count(
+                where, order_by=order_by, limit=limit, offset=offset, load=shape_paths(shape)
+            )
+            return OffsetPage(
+                items=to_shapes(shape, items), total=total, limit=limit, offset=offset
+            )
+        plan, nested = found
+        conditions = plan.spec.conditions(where, False)
+        rows = read_rows(self.session, plan, plan.page(conditions, order_by, limit, offset))
+        counted = counted_total(rows, limit, offset)
+        if counted is None:
+            counted = int(read_rows(self.session, plan, plan.spec.select_count(conditions))[0][0])
+        fetched = [read_rows(self.session, plan, s) for s in nested.statements(rows)]
+        items = nested.items(rows, fetched)
+        return OffsetPage(items=items, total=counted, limit=limit, offset=offset)
 
     def count(self, where: WhereT | None = None) -> int:
         """How many rows match."""
@@ -138,6 +294,30 @@ class ServiceBase(
     repository: Rows[ModelT, WhereT, OrderT, KeyT]
     _model: type[ModelT]
     _create: type[CreateT]
+
+    def list_after(
+        self,
+        cursor: str | None = None,
+        limit: int = 50,
+        *,
+        where: WhereT | None = None,
+        order_by: OrderT | None = None,
+    ) -> KeysetPage[ReadT]:
+        """A keyset page in `order_by` (primary key last): the first without `cursor`, then a
+        page's `next_cursor` or `prev_cursor`, with the same `where` and `order_by`."""
+        return keyset_page(self, self.repository, cursor, limit, where, order_by)
+
+    def list_after_with(
+        self,
+        shape: type[ShapeT],
+        cursor: str | None = None,
+        limit: int = 50,
+        *,
+        where: WhereT | None = None,
+        order_by: OrderT | None = None,
+    ) -> KeysetPage[ShapeT]:
+        """`list_after` with related rows: a keyset page of `shape` (see `list_with`)."""
+        return keyset_page_with(self, self.repository, shape, cursor, limit, where, order_by)
 
     def create(self, data: CreateT) -> ReadT:
         """Insert one row from validated input."""

@@ -9,17 +9,36 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from .dto import validated
 from .guards import async_write_guard
-from .pagination import OffsetPage
+from .intents import READ_INTENT
+from .nested import ShapeT, shape_paths, to_shapes
+from .nested_rows import shape_rows
+from .pagination import KeysetPage, OffsetPage
+from .read_rows import (
+    RowPlan,
+    RowReader,
+    counted_total,
+    keyset_query,
+    on_connection,
+    row_reader,
+    with_items,
+)
 from .service import CreateT, KeyT, ModelT, OrderT, ReadT, WhereT, new_row, offset_page
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["AsyncReadOnlyServiceBase", "AsyncServiceBase"]
+__all__ = [
+    "AsyncReadOnlyServiceBase",
+    "AsyncServiceBase",
+    "async_keyset_page",
+    "async_keyset_page_with",
+    "async_read_rows",
+]
 
 _Row = TypeVar("_Row")
 _Row_co = TypeVar("_Row_co", covariant=True)
@@ -32,13 +51,37 @@ class AsyncReadRows(Protocol[_Row_co, _Where, _Order]):
     """What a read-only asyncio service asks of its repository."""
 
     async def list_and_count(
-        self, where: _Where | None, *, order_by: _Order | None, limit: int | None, offset: int
+        self,
+        where: _Where | None,
+        *,
+        order_by: _Order | None,
+        limit: int | None,
+        offset: int,
+        load: Any = ...,
     ) -> tuple[Sequence[_Row_co], int]: ...
 
     async def count(self, where: _Where | None) -> int: ...
 
 
-class AsyncRows(AsyncReadRows[_Row, _Where, _Order], Protocol[_Row, _Where, _Order, _Key]):
+class AsyncListsAfter(Protocol[_Row, _Where, _Order]):
+    """Keyset pages: what `list_after` asks of a keyed asyncio service's repository."""
+
+    async def list_after(
+        self,
+        cursor: str | None,
+        limit: int,
+        *,
+        where: _Where | None,
+        order_by: _Order | None,
+        load: Any = ...,
+    ) -> KeysetPage[_Row]: ...
+
+
+class AsyncRows(
+    AsyncReadRows[_Row, _Where, _Order],
+    AsyncListsAfter[_Row, _Where, _Order],
+    Protocol[_Row, _Where, _Order, _Key],
+):
     """What an asyncio service asks of its repository."""
 
     async def add(self, instance: _Row) -> _Row: ...
@@ -48,12 +91,76 @@ class AsyncRows(AsyncReadRows[_Row, _Where, _Order], Protocol[_Row, _Where, _Ord
     async def upsert(self, instance: _Row, *, on: _Key) -> _Row: ...
 
 
+async def async_read_rows(
+    session: AsyncSession, plan: RowPlan[Any], statement: Select[Any]
+) -> Sequence[Any]:
+    """The rows of a row-path statement (see ``service.read_rows``)."""
+    rows: Sequence[Any]
+    if not on_connection(session.sync_session):
+        rows = (await session.execute(statement, bind_arguments=READ_INTENT)).all()
+        return rows
+    if session.sync_session.autoflush:
+        await session.flush()
+    connection = await session.connection(bind_arguments=plan.binding(statement))
+    rows = (await connection.execute(statement)).all()
+    return rows
+
+
+async def async_keyset_page(
+    service: AsyncReadOnlyServiceBase[ModelT, ReadT, WhereT, OrderT],
+    repository: AsyncListsAfter[ModelT, WhereT, OrderT],
+    cursor: str | None,
+    limit: int,
+    where: WhereT | None,
+    order_by: OrderT | None,
+) -> KeysetPage[ReadT]:
+    """`list_after` of an asyncio keyed service (see ``service.keyset_page``)."""
+    plan = None if service._rows is None else service._rows.plan
+    if plan is None:
+        page = await repository.list_after(cursor, limit, where=where, order_by=order_by)
+        return with_items(page, [service._read(item) for item in page.items])
+    statement, dtos = plan.keyset(cursor, limit, where, order_by)
+    result: KeysetPage[ReadT] = dtos(await async_read_rows(service.session, plan, statement))
+    return result
+
+
+async def async_keyset_page_with(
+    service: AsyncReadOnlyServiceBase[Any, Any, WhereT, OrderT],
+    repository: AsyncListsAfter[Any, WhereT, OrderT],
+    shape: type[ShapeT],
+    cursor: str | None,
+    limit: int,
+    where: WhereT | None,
+    order_by: OrderT | None,
+) -> KeysetPage[ShapeT]:
+    """`list_after_with` of an asyncio keyed service (see ``service.keyset_page_with``)."""
+    found = shape_rows(service._rows, shape)
+    if found is not None:
+        plan, nested = found
+        statement, paging = keyset_query(plan.spec, cursor, limit, where, order_by)
+        statement = statement.with_only_columns(*plan.columns)
+        rows = await async_read_rows(service.session, plan, statement)
+        fetched = [await async_read_rows(service.session, plan, s) for s in nested.statements(rows)]
+        result: KeysetPage[ShapeT] = paging(nested.items(rows, fetched))
+        return result
+    page = await repository.list_after(
+        cursor, limit, where=where, order_by=order_by, load=shape_paths(shape)
+    )
+    return with_items(page, to_shapes(shape, page.items))
+
+
 class AsyncReadOnlyServiceBase(Generic[ModelT, ReadT, WhereT, OrderT]):
     """Reads on an AsyncSession (see ``service.ReadOnlyServiceBase``)."""
 
     repository_class: Callable[[AsyncSession], AsyncReadRows[ModelT, WhereT, OrderT]]
     repository: AsyncReadRows[ModelT, WhereT, OrderT]
     _read: Callable[[ModelT], ReadT]  # staticmethod(<m>_to_read)
+    _rows: ClassVar[RowReader[Any] | None] = None  # see service.ReadOnlyServiceBase
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_rows" not in vars(cls):
+            cls._rows = row_reader(cls, AsyncReadOnlyServiceBase)
 
     def __init__(self, session: AsyncSession, *, auto_commit: bool = False) -> None:
         self.session = session
@@ -68,11 +175,52 @@ class AsyncReadOnlyServiceBase(Generic[ModelT, ReadT, WhereT, OrderT]):
         limit: int = 50,
         offset: int = 0,
     ) -> OffsetPage[ReadT]:
-        """One page of rows with the total count (one statement)."""
-        items, total = await self.repository.list_and_count(
-            where, order_by=order_by, limit=limit, offset=offset
-        )
-        return offset_page(self._read, items, total, limit, offset)
+        """One page of rows with the total count (one statement; a second past the last page)."""
+        plan = None if self._rows is None else self._rows.plan
+        if plan is None:
+            items, total = await self.repository.list_and_count(
+                where, order_by=order_by, limit=limit, offset=offset
+            )
+            return offset_page(self._read, items, total, limit, offset)
+        conditions = plan.spec.conditions(where, False)
+        statement = plan.page(conditions, order_by, limit, offset)
+        rows = await async_read_rows(self.session, plan, statement)
+        counted = counted_total(rows, limit, offset)
+        if counted is None:
+            count = plan.spec.select_count(conditions)
+            counted = int((await async_read_rows(self.session, plan, count))[0][0])
+        page: OffsetPage[ReadT] = plan.offset_page(rows, counted, limit, offset)
+        return page
+
+    async def list_with(
+        self,
+        shape: type[ShapeT],
+        where: WhereT | None = None,
+        *,
+        order_by: OrderT | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> OffsetPage[ShapeT]:
+        """`list` with related rows (see ``service.ReadOnlyServiceBase.list_with``)."""
+        found = shape_rows(self._rows, shape)
+        if found is None:
+            items, total = await self.repository.list_and_count(
+                where, order_by=order_by, limit=limit, offset=offset, load=shape_paths(shape)
+            )
+            return OffsetPage(
+                items=to_shapes(shape, items), total=total, limit=limit, offset=offset
+            )
+        plan, nested = found
+        conditions = plan.spec.conditions(where, False)
+        statement = plan.page(conditions, order_by, limit, offset)
+        rows = await async_read_rows(self.session, plan, statement)
+        counted = counted_total(rows, limit, offset)
+        if counted is None:
+            count = plan.spec.select_count(conditions)
+            counted = int((await async_read_rows(self.session, plan, count))[0][0])
+        fetched = [await async_read_rows(self.session, plan, s) for s in nested.statements(rows)]
+        items = nested.items(rows, fetched)
+        return OffsetPage(items=items, total=counted, limit=limit, offset=offset)
 
     async def count(self, where: WhereT | None = None) -> int:
         """How many rows match."""
@@ -89,6 +237,32 @@ class AsyncServiceBase(
     repository: AsyncRows[ModelT, WhereT, OrderT, KeyT]
     _model: type[ModelT]
     _create: type[CreateT]
+
+    async def list_after(
+        self,
+        cursor: str | None = None,
+        limit: int = 50,
+        *,
+        where: WhereT | None = None,
+        order_by: OrderT | None = None,
+    ) -> KeysetPage[ReadT]:
+        """A keyset page in `order_by` (primary key last): the first without `cursor`, then a
+        page's `next_cursor` or `prev_cursor`, with the same `where` and `order_by`."""
+        return await async_keyset_page(self, self.repository, cursor, limit, where, order_by)
+
+    async def list_after_with(
+        self,
+        shape: type[ShapeT],
+        cursor: str | None = None,
+        limit: int = 50,
+        *,
+        where: WhereT | None = None,
+        order_by: OrderT | None = None,
+    ) -> KeysetPage[ShapeT]:
+        """`list_after` with related rows: a keyset page of `shape` (see `list_with`)."""
+        return await async_keyset_page_with(
+            self, self.repository, shape, cursor, limit, where, order_by
+        )
 
     async def create(self, data: CreateT) -> ReadT:
         """Insert one row from validated input."""

@@ -11,15 +11,18 @@ which a user module overrides with that signature.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 from sqlalchemy.orm import Session
 
 from .dto import validated
+from .nested import ShapeT, shape_paths, to_shape
+from .pagination import KeysetPage
 from .service import (
     CreateT,
     KeyT,
+    ListsAfter,
     ModelT,
     OrderT,
     ReadOnlyServiceBase,
@@ -28,6 +31,8 @@ from .service import (
     Rows,
     ServiceBase,
     WhereT,
+    keyset_page,
+    keyset_page_with,
 )
 
 __all__ = ["IdReadOnlyServiceBase", "IdServiceBase"]
@@ -44,16 +49,20 @@ _Update = TypeVar("_Update", contravariant=True)
 _Id = TypeVar("_Id", contravariant=True)
 
 
-class IdReadRows(ReadRows[_Row_co, _Where, _Order], Protocol[_Row_co, _Where, _Order, _Id]):
+class IdReadRows(
+    ReadRows[_Row, _Where, _Order],
+    ListsAfter[_Row, _Where, _Order],
+    Protocol[_Row, _Where, _Order, _Id],
+):
     """What a read-only service keyed by `id` asks of its repository."""
 
-    def get(self, id: _Id) -> _Row_co: ...
+    def get(self, id: _Id, *, load: Any = ...) -> _Row: ...
 
 
 class IdRows(Rows[_Row, _Where, _Order, _Key], Protocol[_Row, _Where, _Order, _Key, _Update, _Id]):
     """What a service keyed by `id` asks of its repository."""
 
-    def get(self, id: _Id) -> _Row: ...
+    def get(self, id: _Id, *, load: Any = ...) -> _Row: ...
 
     def update(self, id: _Id, changes: _Update) -> _Row: ...
 
@@ -72,6 +81,35 @@ class IdReadOnlyServiceBase(
         """The row with this key as a Read DTO; NotFoundError when there is none."""
         return self._read(self.repository.get(id))
 
+    def get_with(self, shape: type[ShapeT], id: IdT) -> ShapeT:
+        """The row with this key as `shape`, a nested Read DTO (`OrderReadWithLines`), loaded
+        with one statement per level it holds; NotFoundError when there is none."""
+        return to_shape(shape, self.repository.get(id, load=shape_paths(shape)))
+
+    def list_after(
+        self,
+        cursor: str | None = None,
+        limit: int = 50,
+        *,
+        where: WhereT | None = None,
+        order_by: OrderT | None = None,
+    ) -> KeysetPage[ReadT]:
+        """A keyset page in `order_by` (primary key last): the first without `cursor`, then a
+        page's `next_cursor` or `prev_cursor`, with the same `where` and `order_by`."""
+        return keyset_page(self, self.repository, cursor, limit, where, order_by)
+
+    def list_after_with(
+        self,
+        shape: type[ShapeT],
+        cursor: str | None = None,
+        limit: int = 50,
+        *,
+        where: WhereT | None = None,
+        order_by: OrderT | None = None,
+    ) -> KeysetPage[ShapeT]:
+        """`list_after` with related rows: a keyset page of `shape` (see `list_with`)."""
+        return keyset_page_with(self, self.repository, shape, cursor, limit, where, order_by)
+
 
 class IdServiceBase(
     ServiceBase[ModelT, ReadT, WhereT, OrderT, CreateT, KeyT],
@@ -85,6 +123,11 @@ class IdServiceBase(
     def get(self, id: IdT) -> ReadT:
         """The row with this key as a Read DTO; NotFoundError when there is none."""
         return self._read(self.repository.get(id))
+
+    def get_with(self, shape: type[ShapeT], id: IdT) -> ShapeT:
+        """The row with this key as `shape`, a nested Read DTO (`OrderReadWithLines`), loaded
+        with one statement per level it holds; NotFoundError when there is none."""
+        return to_shape(shape, self.repository.get(id, load=shape_paths(shape)))
 
     def update(self, id: IdT, data: UpdateT) -> ReadT:
         """Change only the fields set in `data` (after `before_update`, validated)."""

@@ -13,15 +13,20 @@ which a user module overrides with that signature.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from .dto import validated
+from .nested import ShapeT, shape_paths, to_shape
+from .pagination import KeysetPage
 from .service import CreateT, KeyT, ModelT, OrderT, ReadT, WhereT
 from .service_async import (
+    AsyncListsAfter,
     AsyncReadOnlyServiceBase,
     AsyncReadRows,
     AsyncRows,
     AsyncServiceBase,
+    async_keyset_page,
+    async_keyset_page_with,
 )
 from .service_id import IdT, UpdateT
 
@@ -40,11 +45,13 @@ _Id = TypeVar("_Id", contravariant=True)
 
 
 class AsyncIdReadRows(
-    AsyncReadRows[_Row_co, _Where, _Order], Protocol[_Row_co, _Where, _Order, _Id]
+    AsyncReadRows[_Row, _Where, _Order],
+    AsyncListsAfter[_Row, _Where, _Order],
+    Protocol[_Row, _Where, _Order, _Id],
 ):
     """What a read-only service keyed by `id` asks of its repository."""
 
-    async def get(self, id: _Id) -> _Row_co: ...
+    async def get(self, id: _Id, *, load: Any = ...) -> _Row: ...
 
 
 class AsyncIdRows(
@@ -52,7 +59,7 @@ class AsyncIdRows(
 ):
     """What a service keyed by `id` asks of its repository."""
 
-    async def get(self, id: _Id) -> _Row: ...
+    async def get(self, id: _Id, *, load: Any = ...) -> _Row: ...
 
     async def update(self, id: _Id, changes: _Update) -> _Row: ...
 
@@ -72,6 +79,37 @@ class AsyncIdReadOnlyServiceBase(
         """The row with this key as a Read DTO; NotFoundError when there is none."""
         return self._read(await self.repository.get(id))
 
+    async def get_with(self, shape: type[ShapeT], id: IdT) -> ShapeT:
+        """The row with this key as `shape`, a nested Read DTO (`OrderReadWithLines`), loaded
+        with one statement per level it holds; NotFoundError when there is none."""
+        return to_shape(shape, await self.repository.get(id, load=shape_paths(shape)))
+
+    async def list_after(
+        self,
+        cursor: str | None = None,
+        limit: int = 50,
+        *,
+        where: WhereT | None = None,
+        order_by: OrderT | None = None,
+    ) -> KeysetPage[ReadT]:
+        """A keyset page in `order_by` (primary key last): the first without `cursor`, then a
+        page's `next_cursor` or `prev_cursor`, with the same `where` and `order_by`."""
+        return await async_keyset_page(self, self.repository, cursor, limit, where, order_by)
+
+    async def list_after_with(
+        self,
+        shape: type[ShapeT],
+        cursor: str | None = None,
+        limit: int = 50,
+        *,
+        where: WhereT | None = None,
+        order_by: OrderT | None = None,
+    ) -> KeysetPage[ShapeT]:
+        """`list_after` with related rows: a keyset page of `shape` (see `list_with`)."""
+        return await async_keyset_page_with(
+            self, self.repository, shape, cursor, limit, where, order_by
+        )
+
 
 class AsyncIdServiceBase(
     AsyncServiceBase[ModelT, ReadT, WhereT, OrderT, CreateT, KeyT],
@@ -87,6 +125,11 @@ class AsyncIdServiceBase(
     async def get(self, id: IdT) -> ReadT:
         """The row with this key as a Read DTO; NotFoundError when there is none."""
         return self._read(await self.repository.get(id))
+
+    async def get_with(self, shape: type[ShapeT], id: IdT) -> ShapeT:
+        """The row with this key as `shape`, a nested Read DTO (`OrderReadWithLines`), loaded
+        with one statement per level it holds; NotFoundError when there is none."""
+        return to_shape(shape, await self.repository.get(id, load=shape_paths(shape)))
 
     async def update(self, id: IdT, data: UpdateT) -> ReadT:
         """Change only the fields set in `data` (after `before_update`, validated)."""

@@ -5,5 +5,15 @@ the model's keys); `service` the service classes; `controller` a Litestar contro
 `model` and `indexes` the models generated from a live database."""
 
 from .entity import FILTER_NAMES, EntityView, Field, Getter, ReadGuard, build
+from .fields import FilterTargets, sibling_modules
 
-__all__ = ["FILTER_NAMES", "EntityView", "Field", "Getter", "ReadGuard", "build"]
+__all__ = [
+    "FILTER_NAMES",
+    "EntityView",
+    "Field",
+    "FilterTargets",
+    "Getter",
+    "ReadGuard",
+    "build",
+    "sibling_modules",
+]

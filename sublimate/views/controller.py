@@ -9,6 +9,7 @@ from .. import naming
 from ..bounds import NO_NUL, int_bounds
 from ..ir import Column, Entity, Import
 from .entity import EntityView
+from .service import shape_param
 
 RUNTIME = "sublimate_runtime"
 
@@ -30,10 +31,16 @@ LITESTAR_IMPORTS: tuple[Import, ...] = (
     ("litestar.params", "JSONBody"),
     ("litestar.params", "Parameter"),
     ("litestar.params", "PathParameter"),
+    ("litestar.params", "QueryParameter"),
     ("sqlalchemy.ext.asyncio", "AsyncSession"),
     (RUNTIME, "InvalidCursorError"),
     (RUNTIME, "KeysetPage"),
     (RUNTIME, "OffsetPage"),
+    (RUNTIME, "decode_filter"),
+    (RUNTIME, "read_shape"),
+    ("typing", "Any"),
+    ("typing", "Literal"),
+    (f"{RUNTIME}.litestar", "filter_parameter"),
 )
 
 
@@ -52,7 +59,7 @@ def _controller_key(entity: Entity, view: EntityView) -> tuple[tuple[str, str, s
         return (("item_id", _PATH_TYPES[columns[0].python_type], columns[0].python_type),)
     n = entity.names
     bound = {n.controller, n.create, n.update, n.read, n.filter, n.order}
-    bound |= {n.async_service, view.to_read_fn}
+    bound |= {n.async_service, view.to_read_fn} | {nested.name for nested in view.nested}
     scope = naming.Scope(reserved=_CONTROLLER_TAKEN | bound)
     return tuple(
         (scope.allocate(c.attr), _PATH_TYPES[c.python_type], c.python_type) for c in columns
@@ -99,6 +106,7 @@ def context(entity: Entity, view: EntityView) -> tuple[list[Import], dict[str, A
     candidates.extend((f"..dtos.{module}", name) for name in dto_names)
     candidates.append((f"..custom.{module}", names.async_service))
     candidates.append((f"..services.{module}", view.to_read_fn))
+    candidates.extend((f"..dtos.{module}", nested.name) for nested in view.nested)
     path_key = _controller_key(entity, view)
     extra = {
         "routes": _controller_routes(entity, bool(path_key)),
@@ -109,5 +117,25 @@ def context(entity: Entity, view: EntityView) -> tuple[list[Import], dict[str, A
         ),
         "key_args": ", ".join(n for n, _, _ in path_key),
         "route": naming.literal("/" + naming.plural(module).replace("_", "-")),
+        **_loads(entity, view),
     }
     return candidates, extra
+
+
+def _loads(entity: Entity, view: EntityView) -> dict[str, Any]:
+    """The `load` query parameter: its values (the paths of the nested Read DTOs, a `Literal`:
+    the whitelist, in the OpenAPI schema as an enum), the DTO of each, and the routes' return
+    types, which name every DTO a route may return (the schema documents each)."""
+    read = entity.names.read
+    items = [read, *(nested.name for nested in view.nested)]
+    return {
+        "shapes": [(naming.literal(nested.path), nested.name) for nested in view.nested],
+        # the service has `get_with` (the Id bases', or printed: see views.service)
+        "item_load": bool(view.nested) and (view.by_id or bool(shape_param(entity, view))),
+        "load_values": ", ".join(naming.literal(nested.path) for nested in view.nested),
+        "item_type": " | ".join(items),
+        "list_type": " | ".join(
+            [f"OffsetPage[{item}]" for item in items] + [f"KeysetPage[{item}]" for item in items]
+        ),
+        "offset_type": " | ".join(f"OffsetPage[{item}]" for item in items),
+    }

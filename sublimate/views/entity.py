@@ -9,12 +9,15 @@ where it can be tested, using `naming` for every identifier and literal.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .. import naming
 from ..ir import Entity, EntityKind, FilterKind
-from .fields import FILTER_NAMES, DtoFields, Field, ReadGuard, dto_fields
+from .fields import FILTER_NAMES, DtoFields, Field, FilterTargets, ReadGuard, dto_fields
 from .keys import Getter, KeyView, key_view
+from .loads import LoadMember, load_members
+from .nested import DEFAULT_DEPTH, NestedRead, nested_reads
 
 __all__ = ["FILTER_NAMES", "EntityView", "Field", "Getter", "ReadGuard", "build"]
 
@@ -40,6 +43,16 @@ class EntityView:
     keys: KeyView
     dto: DtoFields
     order_members: tuple[OrderMember, ...]
+    # The Load enum (see views.loads): its members, and its name where the model has
+    # relationships (None: no enum, and the repository reads take only `load=None`).
+    load_members: tuple[LoadMember, ...]
+    load_type: str | None
+    # The nested Read DTOs (see views.nested): one per Load path up to the depth.
+    nested: tuple[NestedRead, ...]
+    # What the printed getters (`get`, `get_by_<key>`) take after the key, and pass on after
+    # it: `, *, include_deleted: bool = False, load: Load[CustomerLoad] = None`.
+    read_options: str
+    read_args: str
     # The repository module (see templates/repository.py.jinja): its RepositorySpec constant,
     # the runtime base its classes extend and that base's type arguments.
     spec_name: str
@@ -67,8 +80,17 @@ class EntityView:
         return ("\n" + " " * indent).join(lines)
 
 
-def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[str]) -> EntityView:
-    """The view of one entity; `module_names` are the names repository/service modules bind."""
+def build(
+    entity: Entity,
+    *,
+    module_names: frozenset[str],
+    dto_bound: frozenset[str],
+    filter_targets: FilterTargets | None = None,
+    entities: Mapping[str, Entity] | None = None,
+) -> EntityView:
+    """The view of one entity; `module_names` are the names repository/service modules bind,
+    `filter_targets` where the Filters of related entities are (see fields.dto_fields),
+    `entities` the schema's by name (the Load enum's second level reads its neighbours')."""
     if entity.column_ref is not None:
         module_names |= {entity.column_ref[1]}
     model = entity.name if entity.name not in module_names else f"{entity.name}Model"
@@ -80,6 +102,11 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
         params += [names.update, names.key, keys.pk_key_type]
     elif by_id:
         params.append(keys.pk_key_type)
+    members = load_members(entity, entities or {})
+    dto = dto_fields(entity, dto_bound, filter_targets)
+    load_type = names.load if members else None
+    if load_type is not None:
+        params.append(load_type)  # the bases' last type parameter (default: no Load enum)
     return EntityView(
         doc_name=_doc_name(entity),
         model=model,
@@ -87,8 +114,19 @@ def build(entity: Entity, *, module_names: frozenset[str], dto_bound: frozenset[
         order_alias=names.order_by,
         to_read_fn=names.to_read,
         keys=keys,
-        dto=dto_fields(entity, dto_bound),
+        dto=dto,
         order_members=_order_members(entity),
+        load_members=members,
+        load_type=load_type,
+        nested=nested_reads(
+            entity,
+            entities or {},
+            depth=DEFAULT_DEPTH,
+            package=dto.filter_package,
+            renames=dict(dto.dto_renames),
+        ),
+        read_options=_read_options(entity, load_type),
+        read_args=_read_args(entity, load_type),
         spec_name=naming.SPEC,
         orderable_attrs=tuple(c.attr for c in entity.columns if c.orderable),
         filterable_attrs=tuple(
@@ -113,6 +151,25 @@ def _order_members(entity: Entity) -> tuple[OrderMember, ...]:
         members.append(OrderMember(member=member, value=naming.literal(column.attr)))
         members.append(OrderMember(member=descending, value=naming.literal(f"-{column.attr}")))
     return tuple(members)
+
+
+def _read_options(entity: Entity, load_type: str | None) -> str:
+    """The keyword-only options of the printed getters, after the key."""
+    options = []
+    if entity.soft_delete_column:
+        options.append("include_deleted: bool = False")
+    if load_type is not None:
+        options.append(f"load: Load[{load_type}] = None")
+    return f", *, {', '.join(options)}" if options else ""
+
+
+def _read_args(entity: Entity, load_type: str | None) -> str:
+    """What the printed getters pass to the runtime's `_get`/`_get_by` after the key
+    (positional: include_deleted, then load)."""
+    soft = "include_deleted" if entity.soft_delete_column else "False"
+    if load_type is not None:
+        return f", {soft}, load"
+    return ", include_deleted" if entity.soft_delete_column else ""
 
 
 def _repository_base(entity: Entity) -> str:

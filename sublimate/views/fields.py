@@ -7,11 +7,12 @@ it: `dto_renames` imports those names under other names first.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .. import naming
 from ..imports import rename_names, used_names
-from ..ir import Column, Entity, FilterKind
+from ..ir import Column, Entity, FilterKind, Relation
 
 _BUILTIN_TYPES = frozenset({"str", "int", "float", "bool", "bytes", "dict", "list", "tuple"})
 
@@ -61,11 +62,37 @@ class DtoFields:
     create_checks: tuple[str, ...]  # statements for <M>Create.__post_init__
     update_checks: tuple[str, ...]
     filter_checks: tuple[str, ...]  # statements for <M>Filter.__post_init__
+    # The name the DTO package is bound to when the Filter reads a sibling module's Filter
+    # (`from .. import dtos as _dtos`), else "".
+    filter_package: str
     dto_renames: tuple[tuple[str, str], ...]  # bound name -> alias, for the DTO module's imports
 
 
-def dto_fields(entity: Entity, dto_bound: frozenset[str]) -> DtoFields:
-    renames = dto_renames(entity, dto_bound)
+FilterTargets = Mapping[str, tuple[str, str]]
+"""Entity name -> (DTO module stem, Filter class): where a relationship field's type lives."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _FilterTree:
+    """A Filter's relationship and combinator fields, named (see naming.filter_tree_fields)."""
+
+    relations: tuple[tuple[Relation, str], ...]  # (relation, field name), targets generated
+    combinators: dict[str, str]  # wire name -> field name
+
+    @property
+    def attrs(self) -> set[str]:
+        return {name for _, name in self.relations} | set(self.combinators.values())
+
+
+def dto_fields(
+    entity: Entity, dto_bound: frozenset[str], targets: FilterTargets | None = None
+) -> DtoFields:
+    """`targets` locates the Filters of related entities; a relationship whose target is not
+    among them gets no field."""
+    targets = targets or {}
+    tree = _filter_tree(entity, targets)
+    renames = dto_renames(entity, dto_bound, tree.attrs)
+    package = _filter_package(entity, tree, targets, dto_bound | set(renames.values()))
     updatable = [c for c in entity.columns if not c.primary_key and not c.server_generated]
     filtered = [c for c in entity.columns if c.filter_kind is not FilterKind.NONE]
     return DtoFields(
@@ -82,16 +109,21 @@ def dto_fields(entity: Entity, dto_bound: frozenset[str]) -> DtoFields:
             for c in entity.columns
             if c.declared_optional
         ),
-        filter_fields=tuple(_filter_field(c, renames) for c in filtered),
+        filter_fields=(
+            *(_filter_field(c, renames) for c in filtered),
+            *_tree_fields(entity, tree, targets, package, renames),
+        ),
         create_checks=tuple(
             _decimal_check(c, renames)
             for c in entity.columns
             if _checked(c) and not c.server_generated
         ),
         update_checks=tuple(_decimal_check(c, renames) for c in updatable if _checked(c)),
-        filter_checks=tuple(
-            _filter_check(c, renames) for c in filtered if c.python_type == "decimal.Decimal"
+        filter_checks=(
+            *(_filter_check(c, renames) for c in filtered if c.python_type == "decimal.Decimal"),
+            f"{_rename('check_filter_tree', renames)}(self)",
         ),
+        filter_package=package,
         dto_renames=tuple(sorted(renames.items())),
     )
 
@@ -102,14 +134,18 @@ def _type_names(annotation: str) -> frozenset[str]:
     return frozenset(used_names(annotation))
 
 
-def dto_renames(entity: Entity, bound_names: frozenset[str]) -> dict[str, str]:
+def dto_renames(
+    entity: Entity, bound_names: frozenset[str], tree_attrs: set[str] | None = None
+) -> dict[str, str]:
     """Names a DTO field would shadow inside its class body, and what to import them as.
 
     Only names used in the class bodies' annotations and defaults matter (a class's bases are
-    evaluated in the module scope, where a field name shadows nothing).
+    evaluated in the module scope, where a field name shadows nothing). `tree_attrs` are the
+    Filter's relationship and combinator fields.
     """
-    attrs = {column.attr for column in entity.columns}
+    attrs = {column.attr for column in entity.columns} | (tree_attrs or set())
     in_bodies = {"UNSET", "UnsetType", "None", "check_decimal", "check_decimal_filter"}
+    in_bodies |= {"check_filter_tree", "field", "list"}  # the Filter's tree fields
     in_bodies |= set(FILTER_NAMES)
     for column in entity.columns:
         in_bodies |= _type_names(column.python_type) | _type_names(column.dto_type)
@@ -172,4 +208,63 @@ def _filter_field(column: Column, renames: dict[str, str]) -> Field:
     """The column's filter, over the DTO's bounded type (an int in its SQL range, say)."""
     pattern = _FILTERS[(column.filter_kind, column.nullable)]
     annotation = pattern.format(t=column.dto_type)
-    return Field(attr=column.attr, annotation=_rename(annotation, renames))
+    return Field(
+        attr=column.attr, annotation=_rename(f"{annotation} | None", renames), default=" = None"
+    )
+
+
+def _filter_tree(entity: Entity, targets: FilterTargets) -> _FilterTree:
+    relations = [r for r in entity.relations if r.target in targets]
+    related, combinators = naming.filter_tree_fields(
+        [c.attr for c in entity.columns], [r.attr for r in relations]
+    )
+    return _FilterTree(
+        relations=tuple((r, related[r.attr]) for r in relations), combinators=combinators
+    )
+
+
+def sibling_modules(entity: Entity, targets: FilterTargets) -> set[str]:
+    """The other DTO modules whose Filters `entity`'s relationship fields hold."""
+    wanted = {targets[r.target][0] for r in entity.relations if r.target in targets}
+    return wanted - {entity.names.module}
+
+
+def _filter_package(
+    entity: Entity, tree: _FilterTree, targets: FilterTargets, bound: set[str] | frozenset[str]
+) -> str:
+    """The DTO package's bound name, when the relationship fields read a sibling module."""
+    if not sibling_modules(entity, targets):
+        return ""
+    n = entity.names
+    taken = {c.attr for c in entity.columns} | tree.attrs | set(bound)
+    taken |= {n.create, n.update, n.read, n.filter, n.order, n.key}
+    return naming.dtos_package_alias(taken)
+
+
+def _tree_fields(
+    entity: Entity,
+    tree: _FilterTree,
+    targets: FilterTargets,
+    package: str,
+    renames: dict[str, str],
+) -> list[Field]:
+    """One field per relationship (the target's Filter: EXISTS of its conditions), then
+    `and_`/`or_`/`not_` (this Filter again), wire names as the runtime reads them."""
+    fields = []
+    for relation, name in tree.relations:
+        module, filter_class = targets[relation.target]
+        own_module = module == entity.names.module
+        annotation = filter_class if own_module else f"{package}.{module}.{filter_class}"
+        fields.append(_optional_field(name, relation.attr, annotation, renames))
+    own = entity.names.filter
+    for wire, name in tree.combinators.items():
+        annotation = own if wire == "not" else f"list[{own}]"
+        fields.append(_optional_field(name, wire, annotation, renames))
+    return fields
+
+
+def _optional_field(name: str, wire: str, annotation: str, renames: dict[str, str]) -> Field:
+    default = " = None"
+    if wire != name:
+        default = f" = {_rename('field', renames)}(default=None, name={naming.literal(wire)})"
+    return Field(attr=name, annotation=_rename(f"{annotation} | None", renames), default=default)

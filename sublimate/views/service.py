@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import sessions
-from ..ir import Entity
+from ..ir import Entity, Import
 from .entity import EntityView
 
 
@@ -25,6 +25,29 @@ class ServiceClass:
     base: str  # ServiceBase[Customer, CustomerRead, ...]: the runtime base and its type arguments
     repository: str  # CustomerRepository
     session: str  # for the docstring: "a Session"
+    # `get_with`'s shape parameter, printed for a model whose `get` is printed (a key that is not
+    # one `id` column) and that has nested Read DTOs; "" when it is not printed.
+    shape_param: str
+    keyset: bool  # prints `list_after` and `list_after_with` (see keyset_printed)
+
+
+# What a printed `get_with` names (imported only where printed: unused imports are dropped).
+NESTED_IMPORTS: tuple[Import, ...] = (
+    ("sublimate_runtime", "KeysetPage"),
+    ("sublimate_runtime", "ShapeT"),
+    ("sublimate_runtime", "shape_paths"),
+    ("sublimate_runtime", "to_shape"),
+    ("sublimate_runtime.service", "keyset_page"),
+    ("sublimate_runtime.service", "keyset_page_with"),
+    ("sublimate_runtime.service_async", "async_keyset_page"),
+    ("sublimate_runtime.service_async", "async_keyset_page_with"),
+)
+
+
+def keyset_printed(entity: Entity, view: EntityView) -> bool:
+    """Whether the service prints `list_after` and `list_after_with`: a read-only model with a
+    key that is not one `id` column (the other keyed bases have them, the key-less have none)."""
+    return bool(entity.primary_key) and not entity.writable and not view.by_id
 
 
 def build(
@@ -40,6 +63,7 @@ def build(
         key_type = view.keys.pk_key_type
         arguments += [n.update, key_type] if entity.writable else [key_type]
         kind = f"Id{kind}"
+    shape = shape_param(entity, view)
     return tuple(
         ServiceClass(
             is_async=is_async,
@@ -47,6 +71,19 @@ def build(
             base=f"{'Async' if is_async else ''}{kind}[{', '.join(arguments)}]",
             repository=n.async_repository if is_async else n.repository,
             session="an asyncio AsyncSession" if is_async else "a Session",
+            shape_param=shape,
+            keyset=keyset_printed(entity, view),
         )
         for is_async in flavours.kinds
     )
+
+
+def shape_param(entity: Entity, view: EntityView) -> str:
+    """`shape` (`shape_` beside a key parameter of that name), when `get_with` is printed: the
+    Id bases have their own. Left out where a key parameter would shadow what its body calls."""
+    if not view.nested or not entity.primary_key or view.by_id:
+        return ""
+    params = set(view.keys.pk_args.split(", "))
+    if params & {name for _, name in NESTED_IMPORTS}:
+        return ""
+    return "shape_" if "shape" in params else "shape"

@@ -206,6 +206,36 @@ def test_keyset_pages(client: Any) -> None:
     assert (names, pages) == (["a", "b", "c"], 2)
 
 
+def test_keyset_pages_in_any_order_both_ways(client: Any) -> None:
+    genre = client.post("/genres", json={"name": "noir"}).json()["id"]
+    years = [1946, None, 1944, 1946, None, 1945, 1944]
+    for i, year in enumerate(years):
+        film = {"title": f"F{i}", "year": year, "genre_id": genre}
+        assert client.post("/films", json=film).status_code == 201
+    order = {"order_by": ["-year", "title"], "limit": 3}
+    listed = [
+        f["title"] for f in client.get("/films", params={**order, "limit": 50}).json()["items"]
+    ]
+    assert listed == ["F1", "F4", "F0", "F3", "F5", "F2", "F6"]  # NULLs first when descending
+    pages = [client.get("/films", params={**order, "cursor": ""}).json()]
+    while pages[-1]["next_cursor"] is not None:
+        pages.append(
+            client.get("/films", params={**order, "cursor": pages[-1]["next_cursor"]}).json()
+        )
+    assert [f["title"] for p in pages for f in p["items"]] == listed
+    assert pages[0]["prev_cursor"] is None and len(pages) == 3
+    back = client.get("/films", params={**order, "cursor": pages[2]["prev_cursor"]}).json()
+    assert back["items"] == pages[1]["items"] and back["next_cursor"] is not None
+    cursor = pages[1]["next_cursor"]
+    for other in ({"order_by": "year"}, {"where": json.dumps({"title": {"startswith": "F"}})}):
+        response = client.get("/films", params={**order, **other, "cursor": cursor})
+        assert response.status_code == 400
+        assert "another order or filter" in response.json()["detail"]
+    operation = client.get("/schema/openapi.json").json()["paths"]["/films"]["get"]
+    documented = {p["name"]: p.get("description", "") for p in operation["parameters"]}
+    assert "prev_cursor" in documented["cursor"] and "NULLs" in documented["order_by"]
+
+
 def test_bad_input_is_400_with_the_reason(client: Any) -> None:
     cases = {
         "where": ({"where": "{bad"}, "where: JSON is malformed"),

@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
-from sublimate_runtime import create_async_engine, encode_cursor
+from sublimate_runtime import create_async_engine
+from sublimate_runtime.keyset_cursor import Position, encode_position, fingerprint
 
 from sublimate.bounds import UUID_TEXT
 
@@ -187,6 +188,13 @@ def test_hostile_filters_answer_400_naming_the_field(client: Any) -> None:
     assert where(client, json.dumps({"name": {"like": "a\\%"}})).status_code == 200
 
 
+def keyed(model: str, *values: Any) -> str:
+    """A cursor of the list's keyset pages (no filter, the default order: the primary key)
+    holding `values`, as a client could forge one: its fingerprint is no secret."""
+    position = Position(values=values, backward=False, inclusive=False)
+    return encode_position(fingerprint(model, (), None, False), position)
+
+
 def test_hostile_paths_cursors_and_pages_answer_400(client: Any) -> None:
     for path in ("/items/2147483648", "/items/-2147483649", "/items/99999999999999999999"):
         refused(client.get(path), 400, "item_id")
@@ -194,9 +202,9 @@ def test_hostile_paths_cursors_and_pages_answer_400(client: Any) -> None:
         refused(client.delete(path), 400, "item_id")
     refused(client.get("/bins/a%00b"), 400, "item_id")
     refused(client.get("/bins/" + "x" * 11), 400, "item_id")
-    for cursor in (encode_cursor((2**31,)), encode_cursor((10**19,)), encode_cursor(("x",))):
+    for cursor in (keyed("Item", 2**31), keyed("Item", 10**19), keyed("Item", "x")):
         refused(client.get("/items", params={"cursor": cursor}), 400, "cursor")
-    refused(client.get("/bins", params={"cursor": encode_cursor(("a\x00",))}), 400, "cursor")
+    refused(client.get("/bins", params={"cursor": keyed("Bin", "a\x00")}), 400, "cursor")
     refused(client.get("/items", params={"offset": 10**19}), 400, "offset")
     refused(client.get("/items", params={"limit": 10**19}), 400, "limit")
     assert client.get("/items", params={"offset": 2**63 - 1}).json()["items"] == []
@@ -239,7 +247,7 @@ def test_uuid_text_is_bounded_in_filters_paths_cursors_and_bodies(client: Any) -
         refused(where(client, json.dumps({"ref": {"eq": text}})), 400, "ref")
         refused(client.post("/items", json={"name": "nut", "qty": 1, "ref": text}), 400, "ref")
         refused(client.post("/tokens", json={"id": text}), 400, "id")
-        cursor = encode_cursor((text,))
+        cursor = keyed("Token", text)
         refused(client.get("/tokens", params={"cursor": cursor}), 400, "cursor")
     for path in ("/tokens/nope", f"/tokens/{UUID}x", f"/tokens/{UUID[:-1]}"):
         refused(client.get(path), 400, "item_id")
@@ -256,7 +264,7 @@ def test_uuid_text_is_bounded_in_filters_paths_cursors_and_bodies(client: Any) -
     created = client.post("/items", json={"name": "nut", "qty": 1, "ref": plain})
     assert created.status_code == 201, created.text
     assert where(client, json.dumps({"ref": {"eq": plain}})).json()["total"] == 1
-    assert client.get("/tokens", params={"cursor": encode_cursor((UUID,))}).status_code == 200
+    assert client.get("/tokens", params={"cursor": keyed("Token", UUID)}).status_code == 200
 
 
 def test_a_value_the_database_refuses_in_a_read_answers_400(

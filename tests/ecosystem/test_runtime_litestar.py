@@ -194,6 +194,9 @@ def test_the_top_level_package_does_not_import_litestar() -> None:
 def test_public_names() -> None:
     """What generated apps import, and the handlers a user can pick one by one."""
     assert set(runtime_litestar.__all__) == {
+        "FilterParameter",
+        "FilterSchemaPlugin",
+        "filter_parameter",
         "cache_from_environment",
         "conflict",
         "data_error",

@@ -55,6 +55,7 @@ def test_generated_code_passes_ruff(project: Path) -> None:
 def test_a_row_round_trips_through_every_repository(project: Path) -> None:
     from decimal import Decimal
 
+    import msgspec
     from sqlalchemy.orm import Session as OrmSession
     from sublimate_runtime import EqFilter, NotFoundError, create_engine
 
@@ -80,3 +81,49 @@ def test_a_row_round_trips_through_every_repository(project: Path) -> None:
         assert deleted.str == "renamed"
         with pytest.raises(NotFoundError):
             selects.get(1, 2)
+        # Relationship fields named `list`, `field`, `and_`, `_session`: each keeps its meaning.
+        owner = session.get(models.Session, created.id)
+        root, leaf = models.Node(id=1, and_=owner), models.Node(id=2)
+        leaf.field = root
+        session.add_all([root, leaf])
+        session.flush()
+        nodes = db.NodeRepository(session)
+
+        def ids(where: bytes) -> list[int]:
+            found = nodes.list(msgspec.json.decode(where, type=db.NodeFilter))
+            return [node.id for node in found]
+
+        assert ids(b'{"list": {}}') == [1]  # has children
+        assert ids(b'{"field": {"id": {"eq": 1}}}') == [2]
+        assert ids(b'{"and_": {"instance": {"eq": "i"}}, "and": [{"_session": {}}]}') == [1]
+        assert ids(b'{"not": {"and_": {}}, "or": [{"field": {}}, {"list": {}}]}') == [2]
+
+
+def test_service_pages_of_hostile_names_are_read_from_rows(project: Path) -> None:
+    """The services' row path (its constructor compiled from the Read DTO's fields, its
+    columns named otherwise in the table) gives the pages the repository's objects give."""
+    from decimal import Decimal
+
+    from sqlalchemy.orm import Session as OrmSession
+    from sublimate_runtime import create_engine
+
+    db = importlib.import_module("hostile.db")
+    models = importlib.import_module("hostile.models")
+    engine = create_engine()
+    models.Base.metadata.create_all(engine)
+    with OrmSession(engine) as session:
+        session.add_all(
+            models.Select(cursor=i, session=i % 2, str=f"s{i}", UNSET=Decimal(i), limit=i)
+            for i in range(5)
+        )
+        session.flush()
+        service = db.SelectService(session)
+        orm = type("Orm", (db.SelectService,), {"_rows": None})(session)
+        assert service._rows is not None and service._rows.plan is not None
+        assert service.list(order_by="-str") == orm.list(order_by="-str")
+        first = service.list_after(None, 2, order_by="limit")
+        assert first == orm.list_after(None, 2, order_by="limit")
+        assert service.list_after(first.next_cursor, 2, order_by="limit") == orm.list_after(
+            first.next_cursor, 2, order_by="limit"
+        )
+        assert [item.str for item in service.list().items] == [f"s{i}" for i in range(5)]

@@ -20,10 +20,12 @@ CASES = all_cases()
 REQUIRED = {
     "sqlite_url",  # a live SQLite database: `url`, the models/ package
     "litestar_on",  # `litestar = true`: controllers and app.py
+    "fastapi_on",  # `fastapi = true`: routers and fastapi_app.py
     "production",  # `cache`, `soft_delete`, `version_columns` (and a `version_id_col`)
     "sqlmodel_input",
     "advanced_alchemy_input",
     "sessions_sync",  # `sessions = ["sync"]`: one flavour
+    "factories_on",  # `factories = true`: factories/ and testing.py
 }
 
 # Enough of a diff to see what changed, not the whole tree of a template change.

@@ -20,6 +20,11 @@ CONTRACT = {
     "set_fields",
     "check_decimal",
     "check_decimal_filter",
+    # filter_tree.py: the generated Filters' limits, and their decoder for web layers
+    "check_filter_tree",
+    "decode_filter",
+    "MAX_FILTER_DEPTH",
+    "MAX_FILTER_CONDITIONS",
     "EqFilter",
     "RangeFilter",
     "TextFilter",
@@ -49,10 +54,11 @@ CONTRACT = {
     "violated",
     # data_errors.py: a value a statement refused, caught by an app's error handler
     "refused_value",
-    # routing.py
+    # intents.py: core (what repositories declare; a plain Session ignores it)
     "READ_INTENT",
     "WRITE_INTENT",
     "primary",
+    # routing.py: resolved on first use (test_runtime_core.py)
     "Router",
     "AsyncRouter",
     "RoutingSession",
@@ -62,7 +68,7 @@ CONTRACT = {
     "create_async_router",
     "routing_session_factory",
     "async_routing_session_factory",
-    # cache.py (dogpile.cache is imported only when a Cache is made)
+    # cache*.py: resolved on first use; importing Cache needs dogpile.cache (extra `cache`)
     "Cache",
     "ModelCache",
     "CacheInvalidationWarning",
@@ -79,6 +85,18 @@ CONTRACT = {
     "RepositorySpec",
     "Where",
     "OrderBy",
+    # query_pages.py: a typed SQL `:many_after` query's keyset pages (issue 16)
+    "PageTerm",
+    "QueryPages",
+    # loading.py: the repositories' `load=` (issue 15): its type, and a path that is not one
+    "Load",
+    "UnknownLoadError",
+    # nested.py: nested Read DTOs (issue 15): the services' shapes, the controllers' `load`
+    "ShapeT",
+    "shape_paths",
+    "to_shape",
+    "to_shapes",
+    "read_shape",
     *(
         f"{flavour}{name}"
         for flavour in ("", "Async")
@@ -102,4 +120,5 @@ CONTRACT = {
 def test_public_names() -> None:
     assert set(sublimate_runtime.__all__) == CONTRACT
     assert all(hasattr(sublimate_runtime, name) for name in CONTRACT)
-    assert sublimate_runtime.RUNTIME_API_VERSION == 2
+    # 3 (0.3.0): load=, nested reads, filter trees, keyset pages over any order
+    assert sublimate_runtime.RUNTIME_API_VERSION == 3

@@ -19,11 +19,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 import sqlalchemy as sa
-from behaviour._support import Db, aw, new_customer, new_product
-from shop.db import CustomerFilter, ProductFilter, ProductOrder, ProductUpdate
-from shop.models import Category, Customer, Product, ProductStatus
+from behaviour._support import Db, at, aw, new_customer, new_product
+from shop.db import (
+    CustomerFilter,
+    CustomerLoad,
+    OrderLineLoad,
+    ProductFilter,
+    ProductOrder,
+    ProductUpdate,
+)
+from shop.db.dtos.customer import CustomerReadWithOrders
+from shop.db.dtos.order import OrderReadWithCustomer, OrderReadWithLines
+from shop.db.dtos.order_line import OrderLineRead
+from shop.models import Category, Customer, Order, OrderLine, Product, ProductStatus
 from sqlalchemy.orm import Session
 from sublimate_runtime import (
     EqFilter,
@@ -211,6 +222,23 @@ async def _list_after(db: Db) -> int:
     return len(statements)
 
 
+@measures("`list_after` in any order (a nullable column), the next or the previous page")
+async def _list_after_ordered(db: Db) -> int:
+    weights = [None if i % 3 == 0 else float(i % 4) for i in range(10)]  # NULLs and ties
+    await db.seed(*(new_product(f"W-{i}", weight=w) for i, w in enumerate(weights)))
+    await connect_first(db)
+    repo = db.repo(Product)
+    order = ["-weight", "name"]
+    first = await aw(repo.list_after(None, limit=3, order_by=order))
+    with db.count_statements() as statements:
+        second = await aw(repo.list_after(first.next_cursor, limit=3, order_by=order))
+    with db.count_statements() as back:
+        again = await aw(repo.list_after(second.prev_cursor, limit=3, order_by=order))
+    assert again.items == first.items and len(second.items) == 3
+    assert len(back) == len(statements)
+    return len(statements)
+
+
 @measures("`update`")
 async def _update(db: Db) -> int:
     (product, *_) = await seed_products(db)
@@ -301,6 +329,96 @@ async def _service_list(db: Db) -> int:
     with db.count_statements() as statements:
         page = await aw(service.list(ProductFilter(is_featured=EqFilter(eq=False)), limit=5))
     assert (len(page.items), page.total) == (5, 20)
+    return len(statements)
+
+
+@measures("service `list_after` (a keyset page)")
+async def _service_list_after(db: Db) -> int:
+    await seed_products(db)
+    service = db.service(Product)
+    first = await aw(service.list_after(None, limit=5))
+    with db.count_statements() as statements:
+        second = await aw(service.list_after(first.next_cursor, limit=5))
+    assert [p.sku for p in second.items] == [f"P-{i:03d}" for i in range(5, 10)]
+    return len(statements)
+
+
+async def seed_orders(db: Db) -> Customer:
+    """Two customers; the first with 2 orders of 3 lines each (`load=` measures)."""
+    products = await seed_products(db, 3)
+    ann, bob = new_customer("Ann"), new_customer("Bob")
+    lines = [(i, p) for i, p in enumerate(products)]
+    orders = [
+        Order(customer=ann, placed_at=at(2024, 5, 1), total=D(1), lines=[
+            OrderLine(line_no=i, product=p, quantity=1, unit_price=D(1)) for i, p in lines
+        ])
+        for _ in range(2)
+    ]  # fmt: skip
+    await db.seed(ann, bob, *orders)
+    db.forget()
+    return ann
+
+
+@measures("`get` with `load=` a to-one path (joined)")
+async def _get_load_to_one(db: Db) -> int:
+    ann = await seed_orders(db)
+    order_id = ann.orders[0].id
+    load = [OrderLineLoad.ORDER, OrderLineLoad.PRODUCT]
+    with db.count_statements() as statements:
+        line = await aw(db.repo(OrderLine).get(order_id, 2, load=load))
+    assert line.order.id == order_id and line.product.sku == "P-002"
+    return len(statements)
+
+
+@measures("`list` with `load=` a to-many path")
+async def _list_load_to_many(db: Db) -> int:
+    await seed_orders(db)
+    with db.count_statements() as statements:
+        customers = await aw(db.repo(Customer).list(load=CustomerLoad.ORDERS))
+    assert sorted(len(c.orders) for c in customers) == [0, 2]
+    return len(statements)
+
+
+@measures("`get` with `load=` two levels (customer, orders, lines)")
+async def _get_load_two_levels(db: Db) -> int:
+    ann = await seed_orders(db)
+    with db.count_statements() as statements:
+        found = await aw(db.repo(Customer).get(ann.id, load=CustomerLoad.ORDERS__LINES))
+    assert [len(order.lines) for order in found.orders] == [3, 3]
+    return len(statements)
+
+
+@measures("service `get_with` a nested Read DTO of a to-many (order with its lines)")
+async def _service_get_with(db: Db) -> int:
+    ann = await seed_orders(db)
+    order_id = ann.orders[0].id
+    with db.count_statements() as statements:
+        order = await aw(db.service(Order).get_with(OrderReadWithLines, order_id))
+    assert [line.line_no for line in order.lines] == [0, 1, 2]
+    return len(statements)
+
+
+@measures("service `list_with` a nested Read DTO (a page with its total, customers' orders)")
+async def _service_list_with(db: Db) -> int:
+    await seed_orders(db)
+    with db.count_statements() as statements:
+        page = await aw(db.service(Customer).list_with(CustomerReadWithOrders, limit=5))
+    assert page.total == 2 and sorted(len(c.orders) for c in page.items) == [0, 2]
+    return len(statements)
+
+
+@measures("service `list_after_with` two relationships (orders, their customer and lines)")
+async def _service_list_after_with(db: Db) -> int:
+    await seed_orders(db)
+    shape = msgspec.defstruct(
+        "OrderWithBoth",
+        [("lines", list[OrderLineRead])],
+        bases=(OrderReadWithCustomer,),
+        kw_only=True,
+    )
+    with db.count_statements() as statements:
+        page = await aw(db.service(Order).list_after_with(shape, None, 5))
+    assert [len(order.lines) for order in page.items] == [3, 3]
     return len(statements)
 
 

@@ -218,6 +218,7 @@ def test_entity_names() -> None:
         filter="InvoiceLineFilter",
         order="InvoiceLineOrder",
         key="InvoiceLineKey",
+        load="InvoiceLineLoad",
         repository="InvoiceLineRepository",
         async_repository="AsyncInvoiceLineRepository",
         service="InvoiceLineService",

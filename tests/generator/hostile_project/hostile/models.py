@@ -8,7 +8,7 @@ import decimal
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class Base(DeclarativeBase):
@@ -43,3 +43,19 @@ class Session(Base):
     Annotated: Mapped[float | None]
     type: Mapped[str | None] = mapped_column(sa.String(10))
     on: Mapped[int | None]
+
+
+class Node(Base):
+    """Relationships named like what a Filter's class body reads (`list`, `field`), like its `and`
+    combinator's field (`and_`) and like the alias of a sibling DTO module (`_session`)."""
+
+    __tablename__ = "node"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    field_id: Mapped[int | None] = mapped_column(sa.ForeignKey("node.id"))
+    session_id: Mapped[int | None] = mapped_column(sa.ForeignKey("session.id"))
+
+    field: Mapped[Node | None] = relationship(remote_side=[id], back_populates="list")
+    list: Mapped[builtins.list[Node]] = relationship(back_populates="field")
+    and_: Mapped[Session | None] = relationship()
+    _session: Mapped[Session | None] = relationship(viewonly=True)
