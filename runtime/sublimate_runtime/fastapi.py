@@ -31,7 +31,6 @@ sessions). The top-level `sublimate_runtime` package does not import this module
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -42,6 +41,7 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
+from .cache_env import cache_from_environment
 from .data_errors import refused_value
 from .error_details import violated
 from .errors import (
@@ -377,27 +377,6 @@ def _document_400(responses: dict[str, Any]) -> None:
             "description": "Invalid parameters or body: `extra` names each field",
             "content": {"application/json": {"schema": {"type": "object"}}},
         }
-
-
-def cache_from_environment() -> Cache | None:
-    """A Redis region at $SUBLIMATE_CACHE_URL (needs sublimate-runtime[redis]), or None; keys
-    prefixed with $SUBLIMATE_CACHE_NAMESPACE (default "sublimate"). The Litestar module's twin
-    (that module imports Litestar, which a FastAPI app does not have)."""
-    url = os.environ.get("SUBLIMATE_CACHE_URL")
-    if not url:
-        return None
-    arguments = {"url": url, "distributed_lock": True, "thread_local_lock": False}
-    try:  # the backend imports redis when configured
-        from dogpile.cache import make_region
-
-        region = make_region().configure(
-            "dogpile.cache.redis", expiration_time=3600, arguments=arguments
-        )
-    except ModuleNotFoundError as error:
-        raise missing_extra(error, extra="redis", needed_by="SUBLIMATE_CACHE_URL") from None
-    from .cache import Cache
-
-    return Cache(region, namespace=os.environ.get("SUBLIMATE_CACHE_NAMESPACE") or "sublimate")
 
 
 def install(

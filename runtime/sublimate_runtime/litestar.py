@@ -26,7 +26,6 @@ Needs the `litestar` extra: `pip install 'sublimate-runtime[litestar]'`. The top
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from .cache_env import cache_from_environment
 from .data_errors import refused_value
 from .error_details import violated
 from .errors import (
@@ -177,29 +177,6 @@ def exception_handlers(logger: logging.Logger) -> ExceptionHandlersMap:
         OverflowError: statement_error,
         500: server_error,
     }
-
-
-def cache_from_environment() -> Cache | None:
-    """A Redis region at $SUBLIMATE_CACHE_URL (needs sublimate-runtime[redis]), or None.
-
-    Keys are prefixed with $SUBLIMATE_CACHE_NAMESPACE (default "sublimate"): apps sharing a
-    Redis need their own, or they read each other's rows.
-    """
-    url = os.environ.get("SUBLIMATE_CACHE_URL")
-    if not url:
-        return None
-    arguments = {"url": url, "distributed_lock": True, "thread_local_lock": False}
-    try:  # the backend imports redis when configured
-        from dogpile.cache import make_region
-
-        region = make_region().configure(
-            "dogpile.cache.redis", expiration_time=3600, arguments=arguments
-        )
-    except ModuleNotFoundError as error:
-        raise missing_extra(error, extra="redis", needed_by="SUBLIMATE_CACHE_URL") from None
-    from .cache import Cache
-
-    return Cache(region, namespace=os.environ.get("SUBLIMATE_CACHE_NAMESPACE") or "sublimate")
 
 
 def session_provider(engine: AsyncEngine, cache: Cache | None = None) -> Provide:

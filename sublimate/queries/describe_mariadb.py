@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from .. import redact
 from ..introspect import IntrospectError
 from .described import Described, DescribedColumn, Origin, outer_nullable
-from .param_targets import LIMIT, aliases, target_of
+from .param_types import param_types
 from .parse import ParsedQuery
 from .pytypes import PyType, any_type, literal_of, named
 
@@ -174,27 +174,13 @@ class MariaDbDescriber:
         )
 
     def _params(self, query: ParsedQuery) -> list[tuple[PyType, Origin | None]]:
-        code = [t for t in query.tokens if t.kind != "comment"]
-        found_aliases = aliases(code)
-        out: list[tuple[PyType, Origin | None]] = []
-        for name in query.params:
-            hint = query.param_hint(name)
-            if hint is not None:
-                out.append((hint.type, None))
-                continue
-            target = target_of(code, name, found_aliases, self._has_column)
-            if target == LIMIT:
-                out.append((named("int", "int"), None))
-                continue
-            if target is None:
-                raise query.error(
-                    f"MariaDB cannot tell the type of parameter :{name} (it is not compared with,"
-                    f" assigned to or inserted into a column); add `-- param {name}: <type>`"
-                    " after the name line"
-                )
-            data_type, column_type, _ = self._column(*target)
-            out.append((_declared(data_type, column_type), Origin("", *target)))
-        return out
+        return param_types(
+            query,
+            "MariaDB",
+            self._has_column,
+            lambda table, column: _declared(*self._column(table, column)[:2]),
+            named("int", "int"),
+        )
 
     def _table(self, table: str) -> dict[str, tuple[str, str, bool]]:
         key = table.lower()

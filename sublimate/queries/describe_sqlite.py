@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from ..introspect import IntrospectError
 from .clauses import counted_labels
 from .described import Described, DescribedColumn, Origin, outer_nullable
-from .param_targets import LIMIT, aliases, target_of
+from .param_types import param_types
 from .parse import ParsedQuery
 from .pytypes import PyType, any_type, named
 
@@ -153,27 +153,13 @@ class SqliteDescriber:
         return tuple(found)
 
     def _params(self, query: ParsedQuery) -> list[tuple[PyType, Origin | None]]:
-        code = [t for t in query.tokens if t.kind != "comment"]
-        found_aliases = aliases(code)
-        out: list[tuple[PyType, Origin | None]] = []
-        for name in query.params:
-            hint = query.param_hint(name)
-            if hint is not None:
-                out.append((hint.type, None))
-                continue
-            target = target_of(code, name, found_aliases, self._has_column)
-            if target == LIMIT:
-                out.append((named("int", "INTEGER"), None))
-                continue
-            if target is None:
-                raise query.error(
-                    f"SQLite cannot tell the type of parameter :{name} (it is not compared with,"
-                    f" assigned to or inserted into a column); add `-- param {name}: <type>`"
-                    " after the name line"
-                )
-            declared, _ = self._column(*target)
-            out.append((sqlite_type(declared), Origin("", *target)))
-        return out
+        return param_types(
+            query,
+            "SQLite",
+            self._has_column,
+            lambda table, column: sqlite_type(self._column(table, column)[0]),
+            named("int", "INTEGER"),
+        )
 
     def _column(self, table: str, column: str) -> tuple[str, bool]:
         columns = self._table(table)

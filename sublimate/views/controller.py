@@ -82,8 +82,9 @@ def _path_parameter(name: str, python_type: str, column: Column) -> str:
     return f"{name}: Annotated[{python_type}, PathParameter({', '.join(bounds)})]"
 
 
-def _controller_routes(entity: Entity, keyed: bool) -> str:
-    """The routes a controller has, for its docstring: "list, get, create, ..."."""
+def route_names(entity: Entity, keyed: bool) -> str:
+    """The routes a controller (Litestar) or router (FastAPI) has, for its docstring: "list, get,
+    create, ..."."""
     writable = entity.writable
     routes = [
         ("list", True),
@@ -109,7 +110,7 @@ def context(entity: Entity, view: EntityView) -> tuple[list[Import], dict[str, A
     candidates.extend((f"..dtos.{module}", nested.name) for nested in view.nested)
     path_key = _controller_key(entity, view)
     extra = {
-        "routes": _controller_routes(entity, bool(path_key)),
+        "routes": route_names(entity, bool(path_key)),
         "item_path": naming.literal("/" + "/".join(f"{{{n}:{t}}}" for n, t, _ in path_key)),
         "key_params": ", ".join(
             _path_parameter(n, t, c)

@@ -17,6 +17,7 @@ from .. import naming
 from ..bounds import NO_NUL, int_bounds
 from ..ir import Column, Entity, Import
 from ..sessions import Flavours
+from .controller import route_names
 from .entity import EntityView
 from .service import shape_param
 
@@ -83,20 +84,6 @@ def _rust_pattern(pattern: str) -> str:
     return pattern.replace("(?!\\n)$", "$")
 
 
-def _routes(entity: Entity, keyed: bool) -> str:
-    """The routes a router has, for its docstring: "list, get, create, ..."."""
-    writable = entity.writable
-    routes = [
-        ("list", True),
-        ("get", keyed),
-        ("create", writable),
-        ("update", writable and keyed),
-        ("upsert", writable and bool(entity.unique_keys)),
-        ("delete", writable and keyed),
-    ]
-    return ", ".join(name for name, present in routes if present)
-
-
 def context(
     entity: Entity, view: EntityView, flavours: Flavours
 ) -> tuple[list[Import], dict[str, Any]]:
@@ -123,7 +110,7 @@ def context(
         "aw": "await " if is_async else "",
         "session_type": "AsyncDbSession" if is_async else "DbSession",
         "service": service,
-        "routes": _routes(entity, bool(path_key)),
+        "routes": route_names(entity, bool(path_key)),
         "item_path": naming.literal("/" + "/".join(f"{{{n}}}" for n, _, _ in path_key)),
         "key_params": [_path_parameter(n, t, c) for n, t, c in path_key],
         "key_args": ", ".join(n for n, _, _ in path_key),
