@@ -69,7 +69,6 @@ class _Mapped:
     primary_attrs: tuple[str, ...]
     order: Mapping[str, ColumnElement[Any]]  # "name" / "-name" -> ORDER BY term
     default_order: tuple[ColumnElement[Any], ...]
-    filters: tuple[tuple[str, Any], ...]  # (filter field, column expression)
     table: Any
     probe: Any  # what EXISTS selects: the first key column, else the first column
 
@@ -79,9 +78,10 @@ class RepositorySpec(Generic[M]):
 
     ``keys`` maps each conflict-target name (the ``on`` of ``upsert``) to its unique key, the
     primary key first; ``updatable`` are the attributes ``update`` may write (the Update DTO's
-    fields); ``orderable`` and ``filterable`` the attributes the Order enum and the Filter DTO
-    name; ``cursor`` the type a keyset cursor decodes to (bounded like the DTO fields, so a
-    tampered cursor is an ``InvalidCursorError``, never a value the database refuses).
+    fields); ``orderable`` the attributes the Order enum names (a Filter DTO needs no list: its
+    fields name what it filters, :mod:`.filter_tree`); ``cursor`` the type a keyset cursor
+    decodes to (bounded like the DTO fields, so a tampered cursor is an ``InvalidCursorError``,
+    never a value the database refuses).
     ``soft_delete`` and ``version`` name the "deleted at" and optimistic-locking attributes;
     ``cached`` makes reads go through a :class:`ModelCache` (made here, at import, so that
     invalidation knows the model before any read).
@@ -94,7 +94,6 @@ class RepositorySpec(Generic[M]):
         keys: Mapping[str, UniqueKeySpec] | None = None,
         updatable: Sequence[str] = (),
         orderable: Sequence[str] = (),
-        filterable: Sequence[str] = (),
         cursor: Any = None,
         soft_delete: str | None = None,
         version: str | None = None,
@@ -106,7 +105,6 @@ class RepositorySpec(Generic[M]):
         self.key_specs = tuple(self.keys.values())
         self.updatable = tuple(updatable)
         self.orderable = tuple(orderable)
-        self.filterable = tuple(filterable)
         self.cursor = cursor
         self.soft_delete = soft_delete
         self.version = version
@@ -143,7 +141,6 @@ class RepositorySpec(Generic[M]):
             primary_attrs=primary,
             order=order,
             default_order=tuple(attr(name).asc() for name in first),
-            filters=tuple((name, attr(name)) for name in self.filterable),
             table=table,
             probe=attr(first[0]),
         )

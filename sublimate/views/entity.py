@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .. import naming
-from ..ir import Entity, EntityKind, FilterKind
+from ..ir import Entity, EntityKind
 from .fields import FILTER_NAMES, DtoFields, Field, FilterTargets, ReadGuard, dto_fields
 from .keys import Getter, KeyView, key_view
 from .loads import LoadMember, load_members
@@ -57,7 +57,6 @@ class EntityView:
     # the runtime base its classes extend and that base's type arguments.
     spec_name: str
     orderable_attrs: tuple[str, ...]
-    filterable_attrs: tuple[str, ...]
     repository_base: str
     repository_params: str
     by_id: bool  # the base has the key-specific methods too (see _keyed_by_id)
@@ -129,9 +128,6 @@ def build(
         read_args=_read_args(entity, load_type),
         spec_name=naming.SPEC,
         orderable_attrs=tuple(c.attr for c in entity.columns if c.orderable),
-        filterable_attrs=tuple(
-            c.attr for c in entity.columns if c.filter_kind is not FilterKind.NONE
-        ),
         repository_base=("Id" if by_id else "") + _repository_base(entity),
         repository_params=", ".join(params),
         by_id=by_id,

@@ -78,7 +78,6 @@ SPEC = RepositorySpec(
     },
     updatable=("email", "name", "tags"),
     orderable=("id",),
-    filterable=("email",),
     cursor=tuple[int],
     cached=True,
 )

@@ -40,7 +40,6 @@ SPEC = RepositorySpec(
     keys={"id": UniqueKeySpec("pk_priced", ("id",), ("id",), primary=True)},
     updatable=("price",),
     orderable=("id", "price"),
-    filterable=("id", "price"),
 )
 
 

@@ -74,7 +74,6 @@ SPEC = RepositorySpec(
     keys=KEYS,
     updatable=("code", "amount"),
     orderable=("code",),
-    filterable=("id", "code"),
     cursor=tuple[int],
 )
 
