@@ -369,6 +369,32 @@ def filter_tree_fields(
     return related, combinators
 
 
+# dto = "pydantic": a model's field may not be named as what pydantic's BaseModel defines
+# (`model_config` is refused, `json`/`schema`/`copy` shadow its methods, which mypy refuses too);
+# `model_*` is pydantic's namespace, where a later release may add names. tests/unit compare this
+# with the installed pydantic's BaseModel.
+PYDANTIC_RESERVED = frozenset(
+    {
+        "construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw",
+        "schema", "schema_json", "update_forward_refs", "validate",
+    }
+)  # fmt: skip
+
+
+def pydantic_field_names(attrs: Iterable[str], taken: Iterable[str] = ()) -> dict[str, str]:
+    """attribute -> the Python name of its pydantic DTO field, for the attributes pydantic
+    reserves (see PYDANTIC_RESERVED): `json` -> `json_`. The DTO keeps the attribute as the
+    field's alias, its wire name (and constructor keyword, for type checkers), so only the
+    Python attribute of the DTO changes. `taken`: the DTO classes' other field names."""
+    attrs = list(attrs)
+    scope = Scope([*attrs, *taken])
+    return {
+        attr: scope.allocate(f"{attr}_")
+        for attr in attrs
+        if attr in PYDANTIC_RESERVED or attr.startswith("model_")
+    }
+
+
 def dtos_package_alias(taken: Iterable[str]) -> str:
     """The name a DTO module binds its own package under (`from .. import dtos as _dtos`), to
     reach the Filters of related models as `_dtos.customer.CustomerFilter`.

@@ -33,6 +33,7 @@ class Output:
     reads_schema: bool = False
     database: bool = False  # only when the models are generated (live-database input)
     setting: str = ""  # only when this boolean Settings field is true (e.g. "litestar")
+    dto: str = ""  # only with this `dto` setting ("msgspec" or "pydantic")
 
 
 OUTPUTS: tuple[Output, ...] = (
@@ -42,6 +43,14 @@ OUTPUTS: tuple[Output, ...] = (
         per_entity=True,
         reads_schema=True,  # the Filter's relationship fields name their targets' modules
         # ... and the Load enum's second level names the relationships of its neighbours
+        dto="msgspec",
+    ),
+    Output(
+        template="dtos_pydantic.py.jinja",
+        path="dtos/{module}.py",
+        per_entity=True,
+        reads_schema=True,  # as dtos.py.jinja
+        dto="pydantic",
     ),
     Output(template="repository.py.jinja", path="repositories/{module}.py", per_entity=True),
     Output(template="service.py.jinja", path="services/{module}.py", per_entity=True),

@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
-__all__ = ["UNSET", "UnsetType", "set_fields", "validated"]
+__all__ = ["UNSET", "UnsetType", "dto_fields", "is_pydantic", "set_fields", "validated"]
 
-S = TypeVar("S", bound=msgspec.Struct)
+S = TypeVar("S")  # a msgspec Struct, or a pydantic model (dto = "pydantic")
 
 # Kept as objects by to_builtins and accepted as they are by convert: no text round trip.
 _AS_THEY_ARE = (
@@ -49,11 +49,14 @@ def validated(data: S) -> S:
     kind = type(data)
     constrained = _CONSTRAINED.get(kind)
     if constrained is None:
-        constrained = _has_constraints(msgspec.inspect.type_info(kind), set())
+        # A pydantic model is validated again (see pydantic_dto.validated): True.
+        constrained = is_pydantic(kind) or _has_constraints(msgspec.inspect.type_info(kind), set())
         with _CONSTRAINED_LOCK:
             _CONSTRAINED[kind] = constrained
     if not constrained:
         return data
+    if not isinstance(data, msgspec.Struct):  # a pydantic model (dto = "pydantic")
+        return _pydantic().validated(data)  # type: ignore[no-any-return]
     return msgspec.convert(msgspec.to_builtins(data, builtin_types=_AS_THEY_ARE), kind)
 
 
@@ -70,12 +73,14 @@ def _has_constraints(info: Any, seen: set[int]) -> bool:
     return any(child is not None and _has_constraints(child, seen) for child in children)
 
 
-def set_fields(struct: msgspec.Struct) -> dict[str, Any]:
+def set_fields(struct: Any) -> dict[str, Any]:
     """The fields of ``struct`` that were given a value (``None`` included), in declaration order.
 
     Keys are the Python attribute names, not renamed wire names, so the result can be passed to
     ``update(Model).values(...)`` when the DTO mirrors the model's attributes.
     """
+    if not isinstance(struct, msgspec.Struct):  # a pydantic model (dto = "pydantic")
+        return _pydantic().set_fields(struct)  # type: ignore[no-any-return]
     return {
         name: value
         for name, value in zip(
@@ -83,3 +88,27 @@ def set_fields(struct: msgspec.Struct) -> dict[str, Any]:
         )
         if value is not UNSET
     }
+
+
+def is_pydantic(kind: type[Any]) -> bool:
+    """Whether a DTO class is a pydantic model (``dto = "pydantic"``), told without importing
+    pydantic: the runtime's few meeting points with DTOs ask once per class."""
+    return hasattr(kind, "__pydantic_validator__")
+
+
+def dto_fields(kind: type[Any]) -> tuple[str, ...]:
+    """The field names of a DTO class, msgspec Struct or pydantic model, in declaration order:
+    the model attributes they stand for (a pydantic field renamed from a name pydantic reserves,
+    ``json_``, by its alias ``json``: pydantic_dto.model_names)."""
+    fields: tuple[str, ...] | None = getattr(kind, "__struct_fields__", None)
+    if fields is None:
+        names = _pydantic().model_names(kind) if is_pydantic(kind) else ()
+        fields = tuple(attr for _, attr in names)
+    return fields
+
+
+def _pydantic() -> Any:
+    """sublimate_runtime.pydantic_dto, imported on first use (it needs the ``pydantic`` extra)."""
+    from . import pydantic_dto
+
+    return pydantic_dto

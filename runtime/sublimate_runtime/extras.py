@@ -16,6 +16,7 @@ PACKAGES: Final[dict[str, frozenset[str]]] = {
     "migrations": frozenset({"alembic"}),
     "litestar": frozenset({"litestar"}),
     "fastapi": frozenset({"fastapi"}),
+    "pydantic": frozenset({"pydantic", "pydantic_core", "annotated_types"}),
 }
 """The top-level packages the runtime imports from each extra of runtime/pyproject.toml."""
 

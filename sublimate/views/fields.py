@@ -66,6 +66,10 @@ class DtoFields:
     # (`from .. import dtos as _dtos`), else "".
     filter_package: str
     dto_renames: tuple[tuple[str, str], ...]  # bound name -> alias, for the DTO module's imports
+    # dto = "pydantic": the checks run in an after-validator, `@<validator>(mode="after")`
+    # returning `<self_type>` (the names as the module binds them).
+    validator: str = "model_validator"
+    self_type: str = "Self"
 
 
 FilterTargets = Mapping[str, tuple[str, str]]
@@ -85,46 +89,97 @@ class _FilterTree:
 
 
 def dto_fields(
-    entity: Entity, dto_bound: frozenset[str], targets: FilterTargets | None = None
+    entity: Entity,
+    dto_bound: frozenset[str],
+    targets: FilterTargets | None = None,
+    dto: str = "msgspec",
 ) -> DtoFields:
     """`targets` locates the Filters of related entities; a relationship whose target is not
-    among them gets no field."""
+    among them gets no field. `dto` the library ("msgspec" or "pydantic"): the same fields, but
+    a renamed wire name is spelled its way."""
     targets = targets or {}
     tree = _filter_tree(entity, targets)
     renames = dto_renames(entity, dto_bound, tree.attrs)
     package = _filter_package(entity, tree, targets, dto_bound | set(renames.values()))
     updatable = [c for c in entity.columns if not c.primary_key and not c.server_generated]
     filtered = [c for c in entity.columns if c.filter_kind is not FilterKind.NONE]
+    own = _pydantic_names(entity, tree, dto)
+    aliased = functools.partial(_aliased, names=own, renames=renames)
     return DtoFields(
         create_fields=tuple(
-            _create_field(c, renames) for c in entity.columns if not c.server_generated
+            aliased(_create_field(c, renames)) for c in entity.columns if not c.server_generated
         ),
-        update_fields=tuple(_unset_field(c, renames) for c in updatable),
+        update_fields=tuple(aliased(_unset_field(c, renames)) for c in updatable),
         update_attrs=tuple(c.attr for c in updatable),
         read_fields=tuple(
-            Field(attr=c.attr, annotation=_rename(optional(c), renames)) for c in entity.columns
+            aliased(Field(attr=c.attr, annotation=_rename(optional(c), renames)))
+            for c in entity.columns
         ),
         read_guards=tuple(
             ReadGuard(attr=c.attr, message=naming.literal(f"{c.attr} is None: not flushed yet"))
             for c in entity.columns
             if c.declared_optional
         ),
-        filter_fields=(
-            *(_filter_field(c, renames) for c in filtered),
-            *_tree_fields(entity, tree, targets, package, renames),
+        filter_fields=tuple(
+            aliased(f)
+            for f in (
+                *(_filter_field(c, renames) for c in filtered),
+                *_tree_fields(entity, tree, targets, package, renames, dto),
+            )
         ),
         create_checks=tuple(
-            _decimal_check(c, renames)
+            _decimal_check(c, renames, own)
             for c in entity.columns
             if _checked(c) and not c.server_generated
         ),
-        update_checks=tuple(_decimal_check(c, renames) for c in updatable if _checked(c)),
+        update_checks=tuple(_decimal_check(c, renames, own) for c in updatable if _checked(c)),
         filter_checks=(
-            *(_filter_check(c, renames) for c in filtered if c.python_type == "decimal.Decimal"),
+            *(
+                _filter_check(c, renames, own)
+                for c in filtered
+                if c.python_type == "decimal.Decimal"
+            ),
             f"{_rename('check_filter_tree', renames)}(self)",
         ),
         filter_package=package,
         dto_renames=tuple(sorted(renames.items())),
+        validator=_rename("model_validator", renames),
+        self_type=_rename("Self", renames),
+    )
+
+
+def _pydantic_names(entity: Entity, tree: _FilterTree, dto: str) -> dict[str, str]:
+    """dto = "pydantic": attribute -> DTO field name, for the names pydantic reserves (columns
+    and the Filter's relationship fields; see naming.pydantic_field_names)."""
+    if dto != "pydantic":
+        return {}
+    attrs = [c.attr for c in entity.columns] + [name for _, name in tree.relations]
+    return naming.pydantic_field_names(attrs, tree.combinators.values())
+
+
+def nested_field(entity: Entity, field: Field, renames: Mapping[str, str], dto: str) -> Field:
+    """dto = "pydantic": a nested Read's relationship field (`schema: SchemaRead`), renamed as
+    the Read's column fields are when pydantic reserves its name, apart from them."""
+    if dto != "pydantic":
+        return field
+    columns = [c.attr for c in entity.columns]
+    taken = [*columns, *naming.pydantic_field_names(columns).values()]
+    names = naming.pydantic_field_names([field.attr], taken)
+    return _aliased(field, names=names, renames=dict(renames))
+
+
+def _aliased(field: Field, *, names: Mapping[str, str], renames: dict[str, str]) -> Field:
+    """``field`` under its pydantic name, its attribute kept as the alias (wire name, constructor
+    keyword, what the runtime maps back to the model: pydantic_dto.model_names)."""
+    name = names.get(field.attr)
+    if name is None:
+        return field
+    value = field.default.removeprefix(" = ")
+    default = f"default={value}, " if value else ""
+    call = _rename("Field", renames)
+    alias = naming.literal(field.attr)
+    return Field(
+        attr=name, annotation=field.annotation, default=f" = {call}({default}alias={alias})"
     )
 
 
@@ -146,6 +201,7 @@ def dto_renames(
     attrs = {column.attr for column in entity.columns} | (tree_attrs or set())
     in_bodies = {"UNSET", "UnsetType", "None", "check_decimal", "check_decimal_filter"}
     in_bodies |= {"check_filter_tree", "field", "list"}  # the Filter's tree fields
+    in_bodies |= {"Annotated", "Field", "model_validator", "Self"}  # dto = "pydantic"
     in_bodies |= set(FILTER_NAMES)
     for column in entity.columns:
         in_bodies |= _type_names(column.python_type) | _type_names(column.dto_type)
@@ -172,17 +228,23 @@ def _checked(column: Column) -> bool:
     return column.python_type == "decimal.Decimal" and column.precision is not None
 
 
-def _decimal_check(column: Column, renames: dict[str, str]) -> str:
+def _decimal_check(
+    column: Column, renames: dict[str, str], own: Mapping[str, str] | None = None
+) -> str:
     call = _rename("check_decimal", renames)
     label = naming.literal(column.attr)
-    return f"{call}(self.{column.attr}, {label}, {column.precision}, {column.scale or 0})"
+    attr = (own or {}).get(column.attr, column.attr)
+    return f"{call}(self.{attr}, {label}, {column.precision}, {column.scale or 0})"
 
 
-def _filter_check(column: Column, renames: dict[str, str]) -> str:
+def _filter_check(
+    column: Column, renames: dict[str, str], own: Mapping[str, str] | None = None
+) -> str:
     """A Decimal filter's values must be finite and fit the column: msgspec cannot bound them."""
     call = _rename("check_decimal_filter", renames)
     label = naming.literal(column.attr)
-    return f"{call}(self.{column.attr}, {label}, {column.precision}, {column.scale})"
+    attr = (own or {}).get(column.attr, column.attr)
+    return f"{call}(self.{attr}, {label}, {column.precision}, {column.scale})"
 
 
 def _rename(annotation: str, renames: dict[str, str]) -> str:
@@ -247,6 +309,7 @@ def _tree_fields(
     targets: FilterTargets,
     package: str,
     renames: dict[str, str],
+    dto: str,
 ) -> list[Field]:
     """One field per relationship (the target's Filter: EXISTS of its conditions), then
     `and_`/`or_`/`not_` (this Filter again), wire names as the runtime reads them."""
@@ -255,16 +318,26 @@ def _tree_fields(
         module, filter_class = targets[relation.target]
         own_module = module == entity.names.module
         annotation = filter_class if own_module else f"{package}.{module}.{filter_class}"
-        fields.append(_optional_field(name, relation.attr, annotation, renames))
+        fields.append(_optional_field(name, relation.attr, annotation, renames, dto))
     own = entity.names.filter
     for wire, name in tree.combinators.items():
         annotation = own if wire == "not" else f"list[{own}]"
-        fields.append(_optional_field(name, wire, annotation, renames))
+        fields.append(_optional_field(name, wire, annotation, renames, dto))
     return fields
 
 
-def _optional_field(name: str, wire: str, annotation: str, renames: dict[str, str]) -> Field:
+def _optional_field(
+    name: str, wire: str, annotation: str, renames: dict[str, str], dto: str
+) -> Field:
     default = " = None"
+    wire_name = naming.literal(wire)
+    if wire != name and dto == "pydantic":
+        # "and" on the wire and in every schema (Litestar's reads `alias`), in the annotation:
+        # a type checker reads a default's `alias=` as the keyword, which `and` cannot be.
+        call = _rename("Field", renames)
+        optional = _rename(f"{annotation} | None", renames)
+        annotated = f"{_rename('Annotated', renames)}[{optional}, {call}(alias={wire_name})]"
+        return Field(attr=name, annotation=annotated, default=default)
     if wire != name:
-        default = f" = {_rename('field', renames)}(default=None, name={naming.literal(wire)})"
+        default = f" = {_rename('field', renames)}(default=None, name={wire_name})"
     return Field(attr=name, annotation=_rename(f"{annotation} | None", renames), default=default)
