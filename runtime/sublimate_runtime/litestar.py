@@ -28,13 +28,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+import msgspec
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from .cache_env import cache_from_environment
 from .data_errors import refused_value
+from .dto import is_pydantic
 from .error_details import violated
 from .errors import (
     ConflictError,
@@ -45,11 +47,27 @@ from .errors import (
     UnsupportedWriteError,
 )
 from .extras import missing_extra
+from .filter_tree import decode_filter
+from .pagination import InvalidCursorError, KeysetPage, OffsetPage
 from .session import async_session_factory
+from .web import (
+    CURSOR_DOC,
+    LOAD_DOC,
+    MAX_LIMIT,
+    MAX_OFFSET,
+    ORDER_DOC,
+    AsyncKeysetLists,
+    AsyncLists,
+    InvalidRequest,
+    list_page_async,
+)
 
 try:
     from litestar import Request, Response
+    from litestar.constants import UNDEFINED_SENTINELS
     from litestar.di import Provide
+    from litestar.exceptions import ValidationException
+    from litestar.exceptions.responses import create_exception_response
     from litestar.openapi.spec import OpenAPIType, Schema
     from litestar.params import ParameterKwarg
     from litestar.plugins import OpenAPISchemaPlugin
@@ -64,6 +82,11 @@ if TYPE_CHECKING:  # the cache machinery loads only for an app that caches
     from .cache import Cache
 
 __all__ = [
+    "CURSOR_DOC",
+    "LOAD_DOC",
+    "MAX_LIMIT",
+    "MAX_OFFSET",
+    "ORDER_DOC",
     "FilterParameter",
     "FilterSchemaPlugin",
     "cache_from_environment",
@@ -73,12 +96,17 @@ __all__ = [
     "filter_parameter",
     "foreign_key",
     "integrity_violation",
+    "list_page",
     "not_found",
+    "parse_where",
     "session_provider",
     "unsupported_write",
 ]
 
 Answer = Response[dict[str, Any]]
+F = TypeVar("F")  # a Filter: a msgspec Struct, or a pydantic model (dto = "pydantic")
+_W = TypeVar("_W")
+_O = TypeVar("_O")
 
 
 def not_found(_: Request[Any, Any, Any], error: NotFoundError) -> Answer:
@@ -175,8 +203,39 @@ def exception_handlers(logger: logging.Logger) -> ExceptionHandlersMap:
         UnsupportedWriteError: unsupported_write,
         StatementError: statement_error,
         OverflowError: statement_error,
+        ValidationException: invalid_body,
         500: server_error,
     }
+
+
+def invalid_body(request: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
+    """Litestar's 400, its fields named as the msgspec flavour names them when the body is a
+    pydantic model (``dto = "pydantic"``): Litestar joins pydantic's error locations, which hold
+    the union member tried (``name.constrained-str``, ``name.is-instance[UnsetType]``), one
+    error per member; here one per field, named by its path (``name``)."""
+    handler = request.scope.get("route_handler")
+    signature = getattr(handler, "parsed_fn_signature", None)
+    kind = getattr(getattr(signature, "parameters", {}).get("data"), "annotation", None)
+    if isinstance(kind, type) and is_pydantic(kind) and isinstance(error.extra, list):
+        from .pydantic_dto import field_path, plain_message
+
+        fields: dict[tuple[str, str], dict[str, Any]] = {}
+        for item in error.extra:
+            if not isinstance(item, dict):
+                continue
+            source = str(item.get("source", "body"))
+            if source != "body":  # a path or query parameter's (item_id): as Litestar names it
+                fields.setdefault((source, str(item.get("key"))), item)
+                continue
+            message = plain_message(str(item.get("message", "")))
+            if not isinstance(item.get("key"), str):  # the whole body (a model's own check)
+                fields.setdefault((source, ""), {**item, "message": message})
+                continue
+            unknown = message == "Extra inputs are not permitted"
+            key = field_path(kind, item["key"].split("."), unknown=unknown) or "body"
+            fields.setdefault((source, key), {**item, "key": key, "message": message})
+        error = ValidationException(error.detail, extra=list(fields.values()))
+    return create_exception_response(request, error)
 
 
 def session_provider(engine: AsyncEngine, cache: Cache | None = None) -> Provide:
@@ -234,7 +293,16 @@ def filter_parameter(filter_type: type[Any], description: str | None = None) -> 
 
 
 class FilterSchemaPlugin(OpenAPISchemaPlugin):
-    """Shows a :class:`FilterParameter` in the OpenAPI schema as JSON text of its Filter."""
+    """Shows a :class:`FilterParameter` in the OpenAPI schema as JSON text of its Filter.
+
+    For pydantic DTOs (``dto = "pydantic"``) it also tells Litestar that ``UNSET`` is no default
+    (the field is absent: there is none to show), which Litestar would otherwise put in the
+    schema and fail to encode: its set of markers holds msgspec's class ``UnsetType``, where the
+    value ``UNSET`` was meant, and its pydantic plugin reads that set only.
+    """
+
+    def __init__(self) -> None:
+        UNDEFINED_SENTINELS.add(msgspec.UNSET)
 
     def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
         return isinstance(field_definition.kwarg_definition, FilterParameter)
@@ -253,3 +321,74 @@ class FilterSchemaPlugin(OpenAPISchemaPlugin):
             content_schema=content,
             description=kwarg.description,
         )
+
+
+# --- the list route (the generated controllers' `list_items`) -------------------------------
+
+
+def parse_where(where: str | None, filter_type: type[F]) -> F | None:
+    """The `where` query parameter as a typed filter, with the limits of
+    :func:`~sublimate_runtime.decode_filter`; 400 with msgspec's message if invalid."""
+    if where is None:
+        return None
+    if is_pydantic(filter_type):  # dto = "pydantic": the same answer, from pydantic's error
+        found: F = _pydantic_where(where, filter_type)
+        return found
+    try:
+        return decode_filter(where, filter_type)  # type: ignore[type-var]
+    except msgspec.DecodeError as error:
+        raise ValidationException(f"where: {error}") from None
+
+
+def _pydantic_where(where: str, filter_type: Any) -> Any:
+    from pydantic import ValidationError
+
+    from .pydantic_dto import error_of, json_decoder
+
+    try:
+        return json_decoder(filter_type)(where)
+    except ValidationError as error:
+        key, message = error_of(filter_type, error)
+    except ValueError as error:  # nested past the interpreter's recursion limit
+        key, message = "", str(error)
+    at = f".{key}" if key and not key.startswith("[") else key
+    raise ValidationException(f"where: {message} - at `${at}`")
+
+
+@overload
+async def list_page(
+    service: AsyncLists[_W, _O],
+    shape: type[Any] | None,
+    cursor: None,
+    limit: int,
+    offset: int,
+    where: _W | None,
+    order_by: _O | None,
+) -> OffsetPage[Any]: ...
+@overload
+async def list_page(
+    service: AsyncKeysetLists[_W, _O],
+    shape: type[Any] | None,
+    cursor: str | None,
+    limit: int,
+    offset: int,
+    where: _W | None,
+    order_by: _O | None,
+) -> OffsetPage[Any] | KeysetPage[Any]: ...
+async def list_page(
+    service: Any,
+    shape: type[Any] | None,
+    cursor: str | None,
+    limit: int,
+    offset: int,
+    where: Any,
+    order_by: Any,
+) -> OffsetPage[Any] | KeysetPage[Any]:
+    """The page a list route answers (:func:`sublimate_runtime.web.list_page_async`), its 400s
+    as Litestar's: a cursor with an offset, or a cursor that is not one of this list's."""
+    try:
+        return await list_page_async(service, shape, cursor, limit, offset, where, order_by)
+    except InvalidRequest as error:
+        raise ValidationException(str(error)) from None
+    except InvalidCursorError as error:
+        raise ValidationException(f"cursor: {error}") from None

@@ -17,7 +17,6 @@ RUNTIME = "sublimate_runtime"
 _PATH_TYPES = {"int": "int", "str": "str", "uuid.UUID": "uuid"}
 LITESTAR_IMPORTS: tuple[Import, ...] = (
     ("typing", "Annotated"),
-    ("msgspec", ""),
     ("litestar", "Controller"),
     ("litestar", "delete"),
     ("litestar", "get"),
@@ -25,7 +24,6 @@ LITESTAR_IMPORTS: tuple[Import, ...] = (
     ("litestar", "post"),
     ("litestar", "put"),
     ("litestar.di", "NamedDependency"),
-    ("litestar.exceptions", "ValidationException"),
     ("litestar.params", "FromPath"),
     ("litestar.params", "FromQuery"),
     ("litestar.params", "JSONBody"),
@@ -33,14 +31,19 @@ LITESTAR_IMPORTS: tuple[Import, ...] = (
     ("litestar.params", "PathParameter"),
     ("litestar.params", "QueryParameter"),
     ("sqlalchemy.ext.asyncio", "AsyncSession"),
-    (RUNTIME, "InvalidCursorError"),
     (RUNTIME, "KeysetPage"),
     (RUNTIME, "OffsetPage"),
-    (RUNTIME, "decode_filter"),
     (RUNTIME, "read_shape"),
     ("typing", "Any"),
     ("typing", "Literal"),
+    (f"{RUNTIME}.litestar", "CURSOR_DOC"),
+    (f"{RUNTIME}.litestar", "LOAD_DOC"),
+    (f"{RUNTIME}.litestar", "MAX_LIMIT"),
+    (f"{RUNTIME}.litestar", "MAX_OFFSET"),
+    (f"{RUNTIME}.litestar", "ORDER_DOC"),
     (f"{RUNTIME}.litestar", "filter_parameter"),
+    (f"{RUNTIME}.litestar", "list_page"),
+    (f"{RUNTIME}.litestar", "parse_where"),
 )
 
 
@@ -118,6 +121,7 @@ def context(entity: Entity, view: EntityView) -> tuple[list[Import], dict[str, A
         ),
         "key_args": ", ".join(n for n, _, _ in path_key),
         "route": naming.literal("/" + naming.plural(module).replace("_", "-")),
+        "cursor_arg": "cursor" if entity.primary_key else "None",
         **_loads(entity, view),
     }
     return candidates, extra
@@ -131,6 +135,7 @@ def _loads(entity: Entity, view: EntityView) -> dict[str, Any]:
     items = [read, *(nested.name for nested in view.nested)]
     return {
         "shapes": [(naming.literal(nested.path), nested.name) for nested in view.nested],
+        "shape_arg": f"read_shape({read}, SHAPES, load)" if view.nested else "None",
         # the service has `get_with` (the Id bases', or printed: see views.service)
         "item_load": bool(view.nested) and (view.by_id or bool(shape_param(entity, view))),
         "load_values": ", ".join(naming.literal(nested.path) for nested in view.nested),

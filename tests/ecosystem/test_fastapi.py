@@ -2,7 +2,8 @@
 on SQLite and PostgreSQL, async routes (the default sessions) and sync ones (`sessions =
 ["sync"]`): every endpoint, list pages (filter, order, limit/offset, keyset cursor), `load`, the
 error answers naming the field, the session per request (commit, rollback) and the OpenAPI
-schema's bounds. The hostile-request suite is tests/ecosystem/test_fastapi_hostile.py."""
+schema's bounds. The hostile-request suite, shared with the Litestar app, is
+tests/ecosystem/test_web_hostile.py."""
 
 from __future__ import annotations
 
@@ -119,10 +120,9 @@ def test_routes_follow_the_sessions_setting(project: Any) -> None:
         assert "async def" not in router and "Async" not in router
 
 
-def test_output_passes_mypy_strict_and_ruff(project: Any, pytestconfig: pytest.Config) -> None:
-    flavour, root, _ = project
-    cache = getattr(pytestconfig, "cache", None)  # None under -p no:cacheprovider
-    lint(root, cache.mkdir(f"ecosystem-mypy-fastapi-{flavour}") if cache else root / ".mypy")
+def test_output_passes_mypy_strict_and_ruff(project: Any, mypy_cache: Path) -> None:
+    _, root, _ = project
+    lint(root, mypy_cache)
 
 
 def test_generation_without_fastapi_is_unchanged(project: Any, tmp_path: Path) -> None:

@@ -116,12 +116,10 @@ def test_generated_only_when_asked(project: Path, tmp_path: Path) -> None:
     assert not (plain / "plainapp" / "db" / "app.py").exists()
 
 
-def test_output_passes_mypy_strict_and_ruff(project: Path, pytestconfig: pytest.Config) -> None:
+def test_output_passes_mypy_strict_and_ruff(project: Path, mypy_cache: Path) -> None:
     lint(
         project,
-        pytestconfig.cache.mkdir("ecosystem-mypy")
-        if getattr(pytestconfig, "cache", None)
-        else Path(),
+        mypy_cache,
     )
 
 
@@ -490,9 +488,7 @@ def db_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield root
 
 
-def test_read_only_output_passes_mypy_strict_and_ruff(
-    db_project: Path, pytestconfig: pytest.Config
-) -> None:
+def test_read_only_output_passes_mypy_strict_and_ruff(db_project: Path, mypy_cache: Path) -> None:
     controllers = db_project / DB_PACKAGE / "db" / "controllers"
     assert sorted(p.name for p in controllers.glob("*.py")) == [
         "__init__.py",
@@ -507,9 +503,7 @@ def test_read_only_output_passes_mypy_strict_and_ruff(
         assert 'Source: table "readings"' in table, package
     lint(
         db_project,
-        pytestconfig.cache.mkdir("ecosystem-mypy-db")
-        if getattr(pytestconfig, "cache", None)
-        else Path(),
+        mypy_cache,
     )
 
 

@@ -90,15 +90,14 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def test_output_with_cyclic_filter_modules_passes_mypy_strict_and_ruff(
-    project: Path, pytestconfig: pytest.Config
+    project: Path, mypy_cache: Path
 ) -> None:
     dtos = project / PACKAGE / "db" / "dtos"
     # Related Filters through the package, which imports the modules one level deep.
     assert "books: _dtos.book.BookFilter | None = None" in (dtos / "author.py").read_text()
     assert "author: _dtos.author.AuthorFilter | None = None" in (dtos / "book.py").read_text()
     assert "from . import book as book" in (dtos / "__init__.py").read_text()
-    cache = getattr(pytestconfig, "cache", None)
-    lint(project, cache.mkdir("ecosystem-mypy") if cache is not None else Path())
+    lint(project, mypy_cache)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

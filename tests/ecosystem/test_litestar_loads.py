@@ -97,15 +97,14 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield root
 
 
-def test_output_passes_mypy_strict_and_ruff(project: Path, pytestconfig: pytest.Config) -> None:
+def test_output_passes_mypy_strict_and_ruff(project: Path, mypy_cache: Path) -> None:
     db = project / PACKAGE / "db"
     book = (db / "dtos" / "book.py").read_text()
     assert "class BookReadWithAuthor(BookRead, kw_only=True):" in book
     assert "    author: _dtos.author.AuthorRead\n" in book  # NOT NULL foreign key: not optional
     assert "    tags: list[_dtos.tag.TagRead]\n" in book
     assert "def get_with(" in (db / "services" / "review.py").read_text()
-    cache = getattr(pytestconfig, "cache", None)
-    lint(project, cache.mkdir("ecosystem-mypy") if cache is not None else Path())
+    lint(project, mypy_cache)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

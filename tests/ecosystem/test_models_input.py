@@ -112,25 +112,15 @@ def engine_for(database: Any) -> sa.Engine:
 
 
 def test_advanced_alchemy_output_passes_mypy_strict_and_ruff(
-    aa_project: Path, pytestconfig: pytest.Config
+    aa_project: Path, mypy_cache: Path
 ) -> None:
-    lint(
-        aa_project,
-        pytestconfig.cache.mkdir("ecosystem-mypy")
-        if getattr(pytestconfig, "cache", None)
-        else Path(),
-    )
+    lint(aa_project, mypy_cache)
 
 
 def test_sqlmodel_output_passes_mypy_strict_and_ruff(
-    sqlmodel_project: Path, pytestconfig: pytest.Config
+    sqlmodel_project: Path, mypy_cache: Path
 ) -> None:
-    cache = (
-        pytestconfig.cache.mkdir("ecosystem-mypy")
-        if getattr(pytestconfig, "cache", None)
-        else Path()
-    )
-    lint(sqlmodel_project, cache)
+    lint(sqlmodel_project, mypy_cache)
 
 
 def test_sqlmodel_output_passes_ruff(sqlmodel_project: Path) -> None:

@@ -1,9 +1,10 @@
 """sublimate_runtime.fastapi on an app of one's own (no generated code): `install`, the session
 dependency (commit, rollback, a clear error without `install`), msgspec bodies naming the field
-(nested ones too), and the OpenAPI components it adds."""
+(nested ones too), the OpenAPI components it adds, the body bound (413) and the 500 logged once."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,8 +16,10 @@ from sublimate_runtime import create_engine
 
 fastapi = pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
+from starlette.exceptions import HTTPException  # noqa: E402
 from sublimate_runtime.fastapi import (  # noqa: E402 (FastAPI resolves these annotations)
     DbSession,
+    bounded_body,
     encoded,
     install,
     json_body,
@@ -91,3 +94,52 @@ def test_an_error_after_a_write_rolls_it_back(engine: sa.Engine) -> None:
 def test_without_install_the_session_dependency_says_what_is_missing() -> None:
     with pytest.raises(RuntimeError, match=r"install\(app"), TestClient(order_app()) as client:
         client.get("/count")
+
+
+def test_a_body_past_the_bound_is_413_announced_or_chunked(engine: sa.Engine) -> None:
+    app = install(order_app(), engine, logger=logging.getLogger("own"), max_body_size=100)
+    small = b'{"lines": [{"qty": 1}]}'
+    big = b'{"lines": [' + b'{"qty": 1},' * 20 + b'{"qty": 1}]}'  # 232 bytes
+    with TestClient(app) as client:
+        assert client.post("/orders", content=small).status_code == 200
+        announced = client.post("/orders", content=big)
+        assert announced.status_code == 413
+        assert announced.json() == {"status_code": 413, "detail": "Request Entity Too Large"}
+        chunked = client.post("/orders", content=iter([big[:90], big[90:]]))
+        assert chunked.status_code == 413
+        bad = client.post("/orders", content=small, headers={"content-length": "+23"})
+        assert bad.status_code == 400
+        assert client.get("/count").json() == 1
+
+
+def test_a_body_is_never_read_past_the_bound() -> None:
+    """An endless chunked body: reading stops at the first chunk past the bound."""
+    app = fastapi.FastAPI()
+    app.state.sublimate_max_body_size = 10_000
+    received = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal received
+        received += 1
+        return {"type": "http.request", "body": b"x" * 1_000, "more_body": True}
+
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": [], "app": app}
+    request = fastapi.Request(scope, receive)
+    with pytest.raises(HTTPException) as raised:
+        asyncio.run(bounded_body(request))
+    assert raised.value.status_code == 413
+    assert received == 11
+
+
+def test_an_unexpected_error_is_logged_once_and_not_raised_to_the_server(
+    engine: sa.Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Starlette's 500 handler re-raises for the server, which logged it a second time; the
+    test client raises what reaches the server, so this request would raise without the fix."""
+    app = install(order_app(fail_after_write=True), engine, logger=logging.getLogger("own"))
+    with caplog.at_level(logging.ERROR), TestClient(app) as client:
+        answer = client.post("/orders", json={"lines": [{"qty": 1}]})
+    assert answer.status_code == 500
+    assert answer.json() == {"status_code": 500, "detail": "Internal Server Error"}
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [(r.name, r.getMessage()) for r in errors] == [("own", "POST /orders failed")]

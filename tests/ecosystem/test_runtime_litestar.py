@@ -194,6 +194,13 @@ def test_the_top_level_package_does_not_import_litestar() -> None:
 def test_public_names() -> None:
     """What generated apps import, and the handlers a user can pick one by one."""
     assert set(runtime_litestar.__all__) == {
+        "CURSOR_DOC",
+        "LOAD_DOC",
+        "MAX_LIMIT",
+        "MAX_OFFSET",
+        "ORDER_DOC",
+        "list_page",
+        "parse_where",
         "FilterParameter",
         "FilterSchemaPlugin",
         "filter_parameter",

@@ -1,5 +1,5 @@
-"""The generated FastAPI app (`fastapi = true`) under hostile requests, with debug off, on
-SQLite and PostgreSQL (the suite of the Litestar app, test_litestar_hostile.py, ported).
+"""The generated Litestar and FastAPI apps under hostile requests, with debug off, on SQLite and
+PostgreSQL: one suite, each case run on both frameworks (one project generates both apps).
 
 Every input a column cannot hold (an integer outside its SQL type's range, NUL in text, a `like`
 pattern ending in its escape character, a Decimal that is infinite or huge, an aware datetime for
@@ -8,18 +8,24 @@ a body, answers 400 naming the field, and so does a malformed UUID for a `Uuid(a
 column; what no type bound catches and the database refuses in a read (a model declaring `str`
 for an ENUM, an int beyond 64 bits on SQLite, an Interval beyond SQLite's datetime range) is a
 400 from the app's statement-error handler; a CHECK violation 422 naming the constraint; a dangling
-foreign key 409 (SQLite included: the app's engine enforces foreign keys). No answer is a 5xx or
-carries SQL or driver text. An unexpected error is a plain 500 with its traceback in the log, and
-`cache = true` makes the app read through the runtime's cache.
+foreign key 409 (SQLite included: the app's engine enforces foreign keys); a body beyond the
+app's bound (10 MB, announced or chunked) 413. No answer is a 5xx or carries SQL or driver text.
+An unexpected error is a plain 500 logged once with its traceback (not re-raised to the server,
+which would log it again), and `cache = true` makes the app read through the runtime's cache.
+
+What differs between the frameworks is in FRAMEWORKS: the app module, the test client, the
+OpenAPI path. PostgreSQL's own types and rules: test_litestar_hostile_pg.py.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +39,7 @@ from sublimate.bounds import UUID_TEXT
 
 from .support import lint, make_project, on_path, run
 
-fastapi_testing = pytest.importorskip("fastapi.testclient")
-
-PACKAGE = "fahostile"
+PACKAGE = "webhostile"
 MODELS = """
     from __future__ import annotations
 
@@ -96,20 +100,37 @@ MODELS = """
         label: Mapped[str | None] = mapped_column(Text)
 """
 
+
+@dataclass(frozen=True)
+class Framework:
+    """What a case needs to know of one framework's generated app."""
+
+    name: str
+    testing: str  # the module of its TestClient
+    app: str  # the generated app module, in the package's db
+    openapi: str  # where the app serves its OpenAPI schema
+
+
+FRAMEWORKS = {
+    "litestar": Framework("litestar", "litestar.testing", "app", "/schema/openapi.json"),
+    "fastapi": Framework("fastapi", "fastapi.testclient", "fastapi_app", "/openapi.json"),
+}
+
 # What must never reach a client: SQL, driver names, SQLAlchemy's error footer.
 LEAKS = ("SELECT", "INSERT", "UPDATE items", "psycopg", "asyncpg", "sqlite3", "(Background on")
 REDIS_URL = os.environ.get("SUBLIMATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 NAIVE = "2024-05-01T12:00:00"
 AWARE = "2024-05-01T12:00:00+02:00"
+MAX_BODY = 10_000_000  # both apps' default bound (Litestar's request_max_body_size)
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = make_project(
-        tmp_path_factory.mktemp("fastapi-hostile"),
+        tmp_path_factory.mktemp("web-hostile"),
         PACKAGE,
         MODELS,
-        extra="fastapi = true\ncache = true\n",
+        extra="litestar = true\nfastapi = true\ncache = true\n",
     )
     (root / "pyproject.toml").write_text(
         (root / "pyproject.toml").read_text()
@@ -122,26 +143,48 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield root
 
 
+@pytest.fixture(params=sorted(FRAMEWORKS))
+def framework(request: pytest.FixtureRequest) -> Framework:
+    chosen = FRAMEWORKS[request.param]
+    pytest.importorskip(chosen.testing)
+    return chosen
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def dialect(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def create_app(framework: Framework) -> Any:
+    """The `create_app` of the framework's generated app module."""
+    return importlib.import_module(f"{PACKAGE}.db.{framework.app}").create_app
+
+
+def open_client(framework: Framework, app: Any, *, raise_server_exceptions: bool = False) -> Any:
+    testing = importlib.import_module(framework.testing)
+    return testing.TestClient(app, raise_server_exceptions=raise_server_exceptions)
+
+
 def make_tables(url: Any, connect_args: dict[str, Any] | None = None) -> None:
-    from fahostile import models  # type: ignore[import-not-found]
+    from webhostile import models  # type: ignore[import-not-found]
 
     engine = sa.create_engine(url, connect_args=connect_args or {})
     models.Base.metadata.create_all(engine)
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def client(request: pytest.FixtureRequest, project: Path, scratch_database: Any) -> Iterator[Any]:
-    from fahostile.db.fastapi_app import create_app  # type: ignore[import-not-found]
-
-    database = scratch_database(request.param, schema=True)
+@pytest.fixture
+def client(
+    framework: Framework, dialect: str, project: Path, scratch_database: Any
+) -> Iterator[Any]:
+    database = scratch_database(dialect, schema=True)
     make_tables(database.url, database.connect_args)
     engine = create_async_engine(
         database.async_url, connect_args=database.async_connect_args, poolclass=NullPool
     )
-    app = create_app(engine=engine, debug=False)
-    with fastapi_testing.TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
+    app = create_app(framework)(engine=engine, debug=False)
+    with open_client(framework, app) as opened:
+        yield opened
 
 
 def refused(response: Any, status: int, *names: str) -> None:
@@ -158,15 +201,15 @@ def where(client: Any, conditions: str) -> Any:
     return client.get("/items", params={"where": conditions})
 
 
-def test_output_passes_mypy_strict_and_ruff(project: Path, pytestconfig: pytest.Config) -> None:
-    # Bounded types inside the generic filters, the cache wiring: all typed.
-    filters = (project / PACKAGE / "db" / "dtos" / "item.py").read_text()
+def test_output_passes_mypy_strict_and_ruff(project: Path, mypy_cache: Path) -> None:
+    # Bounded types inside the generic filters, the cache wiring, both apps: all typed.
+    db = project / PACKAGE / "db"
+    filters = (db / "dtos" / "item.py").read_text()
     assert "qty: RangeFilter[Annotated[int, Meta(ge=-32768, le=32767)]] | None" in filters
+    assert (db / "app.py").is_file() and (db / "fastapi_app.py").is_file()
     lint(
         project,
-        pytestconfig.cache.mkdir("ecosystem-mypy-fastapi-hostile")
-        if getattr(pytestconfig, "cache", None)
-        else Path(),
+        mypy_cache,
     )
 
 
@@ -206,6 +249,8 @@ def test_hostile_paths_cursors_and_pages_answer_400(client: Any) -> None:
     for cursor in (keyed("Item", 2**31), keyed("Item", 10**19), keyed("Item", "x")):
         refused(client.get("/items", params={"cursor": cursor}), 400, "cursor")
     refused(client.get("/bins", params={"cursor": keyed("Bin", "a\x00")}), 400, "cursor")
+    both = client.get("/items", params={"cursor": "", "offset": 5})
+    refused(both, 400, "cursor", "cannot be combined with offset")
     refused(client.get("/items", params={"offset": 10**19}), 400, "offset")
     refused(client.get("/items", params={"limit": 10**19}), 400, "limit")
     assert client.get("/items", params={"offset": 2**63 - 1}).json()["items"] == []
@@ -241,7 +286,9 @@ UUID = "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
 NOT_UUIDS = ("nope", UUID[:-1], UUID + "\n", "{" + UUID + "}", UUID + "\x00", "g" * 32)
 
 
-def test_uuid_text_is_bounded_in_filters_paths_cursors_and_bodies(client: Any) -> None:
+def test_uuid_text_is_bounded_in_filters_paths_cursors_and_bodies(
+    client: Any, framework: Framework
+) -> None:
     """`Uuid(as_uuid=False)` is typed `str`: a malformed UUID was PostgreSQL's "invalid input
     syntax for type uuid", a 500 (and stored as it was on SQLite). Now a pattern refuses it."""
     for text in NOT_UUIDS:
@@ -255,7 +302,7 @@ def test_uuid_text_is_bounded_in_filters_paths_cursors_and_bodies(client: Any) -
         refused(client.patch(path, json={"label": "x"}), 400, "item_id")
         refused(client.delete(path), 400, "item_id")
     # The OpenAPI schema shows the pattern (body, path parameter).
-    schema = client.get("/openapi.json").text
+    schema = client.get(framework.openapi).text
     assert schema.count(json.dumps(UUID_TEXT)) >= 2, schema
     # Well-formed UUIDs, hyphenated or not, work everywhere.
     assert client.post("/tokens", json={"id": UUID, "label": "a"}).status_code == 201
@@ -268,12 +315,10 @@ def test_uuid_text_is_bounded_in_filters_paths_cursors_and_bodies(client: Any) -
     assert client.get("/tokens", params={"cursor": keyed("Token", UUID)}).status_code == 200
 
 
-def test_a_value_the_database_refuses_in_a_read_answers_400(
-    client: Any, request: pytest.FixtureRequest
-) -> None:
+def test_a_value_the_database_refuses_in_a_read_answers_400(client: Any, dialect: str) -> None:
     """A filter operand no type bound catches (the model declares `str` for an ENUM, `int` for a
     NUMERIC(30)) and the database refuses: a DataError on a read, 400, not 500."""
-    if request.node.callspec.params["client"] == "sqlite":
+    if dialect == "sqlite":
         # sqlite3 cannot bind an int beyond 64 bits (OverflowError); the bind is named.
         answer = where(client, json.dumps({"count": {"eq": 2**64 - 1}}))
         refused(answer, 400, "count", "does not fit")
@@ -290,13 +335,11 @@ def test_a_value_the_database_refuses_in_a_read_answers_400(
     assert where(client, json.dumps({"kind": {"eq": "bolt"}})).json()["total"] == 1
 
 
-def test_an_interval_beyond_what_the_column_stores_answers_400(
-    client: Any, request: pytest.FixtureRequest
-) -> None:
+def test_an_interval_beyond_what_the_column_stores_answers_400(client: Any, dialect: str) -> None:
     """SQLAlchemy stores a non-native Interval (SQLite) as 1970-01-01 plus the value: a timedelta
     beyond the datetime range overflowed in its bind processor, a 500 in a filter and a body."""
     far = ("P999999999D", "-P999999999D", "P2932897D")
-    if request.node.callspec.params["client"] == "sqlite":
+    if dialect == "sqlite":
         for value in far:
             refused(where(client, json.dumps({"span": {"gt": value}})), 400, "Item", "does not fit")
             body = {"name": "nut", "qty": 1, "span": value}
@@ -324,12 +367,10 @@ def test_constraint_violations_answer_4xx(client: Any) -> None:
     assert client.get(f"/items/{created.json()['id']}").json()["qty"] == 1
 
 
-def test_a_value_the_database_refuses_answers_400(
-    client: Any, request: pytest.FixtureRequest
-) -> None:
+def test_a_value_the_database_refuses_answers_400(client: Any, dialect: str) -> None:
     """What no DTO bound catches (a declared type looser than the column) is a DataError: 400."""
     long = client.post("/items", json={"name": "bolt", "qty": 1, "tag": "much too long"})
-    if request.node.callspec.params["client"] == "sqlite":
+    if dialect == "sqlite":
         assert long.status_code == 201, long.text  # SQLite does not enforce VARCHAR lengths
         return
     refused(long, 400, "does not fit", "tag")
@@ -337,49 +378,81 @@ def test_a_value_the_database_refuses_answers_400(
     assert client.post("/items", json={"name": "bolt", "qty": 1}).status_code == 201
 
 
-def test_the_app_enforces_foreign_keys_on_sqlite(project: Path, tmp_path: Path) -> None:
-    """The app builds its engine with the runtime's constructor: PRAGMA foreign_keys is on."""
-    from fahostile.db.fastapi_app import create_app
+def test_a_body_beyond_the_bound_answers_413(client: Any) -> None:
+    """Announced (Content-Length) or chunked (none), a body past 10 MB is refused, not read."""
+    body = b'{"code": "' + b"x" * MAX_BODY + b'"}'
+    refused(client.post("/bins", content=body, headers={"content-type": "application/json"}), 413)
 
+    def chunks() -> Iterator[bytes]:
+        yield b'{"code": "'
+        for _ in range(11):
+            yield b"x" * 1_000_000
+        yield b'"}'
+
+    chunked = client.post("/bins", content=chunks(), headers={"content-type": "application/json"})
+    refused(chunked, 413)
+    assert client.get("/bins").json()["total"] == 0
+    # Within the bound, a large body is read (and refused by the DTO: the code is too long).
+    refused(client.post("/bins", json={"code": "x" * 1_000_000}), 400, "code")
+
+
+def test_the_app_enforces_foreign_keys_on_sqlite(
+    framework: Framework, project: Path, tmp_path: Path
+) -> None:
+    """The app builds its engine with the runtime's constructor: PRAGMA foreign_keys is on."""
     path = tmp_path / "app.sqlite3"
     make_tables(f"sqlite:///{path}")
-    app = create_app(f"sqlite+aiosqlite:///{path}")
-    with fastapi_testing.TestClient(app, raise_server_exceptions=False) as client:
+    app = create_app(framework)(f"sqlite+aiosqlite:///{path}")
+    with open_client(framework, app) as client:
         refused(client.post("/items", json={"name": "bolt", "qty": 1, "bin_code": "no"}), 409)
         assert client.get("/items").json()["total"] == 0
 
 
-def test_an_unexpected_error_is_logged_and_answers_a_plain_500(
-    project: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    from fahostile.db.fastapi_app import create_app
+class Records(logging.Handler):
+    """Every record a logger passes on (Litestar replaces the root's handlers when it starts, so
+    caplog's root handler cannot be relied on: this one sits on the app module's logger)."""
 
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_an_unexpected_error_is_logged_once_and_answers_a_plain_500(
+    framework: Framework, project: Path, tmp_path: Path
+) -> None:
+    """Logged once, by the app: the exception does not go on to the server (the test client
+    raises what reaches it), where uvicorn would log it a second time."""
     path = tmp_path / "app.sqlite3"
     make_tables(f"sqlite:///{path}")
     with sa.create_engine(f"sqlite:///{path}").begin() as connection:
         connection.execute(sa.text("DROP TABLE items"))  # a missing migration
-    app = create_app(f"sqlite+aiosqlite:///{path}")
-    # FastAPI leaves logging as it is: the app module's record reaches caplog through the root.
-    with (
-        caplog.at_level(logging.ERROR),
-        fastapi_testing.TestClient(app, raise_server_exceptions=False) as client,
-    ):
-        answer = client.get("/items", params={"where": '{"name": {"eq": "secret"}}'})
+    app = create_app(framework)(f"sqlite+aiosqlite:///{path}")
+    logger = logging.getLogger(f"{PACKAGE}.db.{framework.app}")
+    handler = Records()
+    logger.addHandler(handler)
+    try:
+        with open_client(framework, app, raise_server_exceptions=True) as client:
+            answer = client.get("/items", params={"where": '{"name": {"eq": "secret"}}'})
+    finally:
+        logger.removeHandler(handler)
     assert answer.status_code == 500
     assert answer.json() == {"status_code": 500, "detail": "Internal Server Error"}
-    records = [r for r in caplog.records if r.name == f"{PACKAGE}.db.fastapi_app"]
+    records = [r for r in handler.records if r.levelno >= logging.WARNING]
     assert len(records) == 1, records
     assert records[0].getMessage() == "GET /items failed"
     assert records[0].levelno == logging.ERROR
     assert records[0].exc_info is not None and "no such table" in str(records[0].exc_info[1])
+    assert "secret" not in records[0].getMessage()
 
 
 @pytest.mark.server
 def test_cache_true_reads_through_redis(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    framework: Framework, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import redis
-    from fahostile.db.fastapi_app import create_app
 
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
@@ -402,7 +475,8 @@ def test_cache_true_reads_through_redis(
     )
     store = redis.Redis.from_url(REDIS_URL)
     try:
-        with fastapi_testing.TestClient(create_app(engine=engine)) as client:
+        app = create_app(framework)(engine=engine)
+        with open_client(framework, app, raise_server_exceptions=True) as client:
             created = client.post("/items", json={"name": "bolt", "qty": 1}).json()
             item = f"/items/{created['id']}"
             assert client.get(item).json()["qty"] == 1  # a miss: read and stored
