@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-# Copied unchanged from the project's shared benchmark folder (shared/bench/make_big_schema.py)
-# so that a clone runs its own tests and benchmarks (tests/regeneration, bench/).
+# Copied from the project's shared benchmark folder (shared/bench/make_big_schema.py) so that a
+# clone runs its own tests and benchmarks (tests/regeneration, bench/); `--dialect mysql` (MariaDB)
+# added here. The SQLite and PostgreSQL output is byte for byte the shared script's.
 """Build a large synthetic schema for benchmarking database introspection / code generation.
 
 Default: writes a SQLite database file with N tables (default 300) to /tmp/x.db.
@@ -25,6 +26,13 @@ Usage:
   python3 make_big_sqlite.py                     # /tmp/x.db, 300 tables
   python3 make_big_sqlite.py -n 1000 -o /tmp/big.db
   python3 make_big_sqlite.py --sql-out schema.sql --dialect postgresql   # DDL only, for psql
+  python3 make_big_sqlite.py --sql-out schema.sql --dialect mysql        # DDL only, for MariaDB
+
+The three dialects get the same tables, columns, keys and checks (one seeded RNG). MariaDB's DDL
+differs where MariaDB has to: backtick quoting, AUTO_INCREMENT keys, DOUBLE for REAL, indexes on a
+TEXT/BLOB column by a 100-character prefix (MariaDB indexes no full TEXT/BLOB), and index names
+past MariaDB's 64-character limit cut to 60 (PostgreSQL truncates them to 63 itself). No awkward
+case is dropped: reserved words, spaces, dashes and leading digits are legal in backticks.
 
 Only the Python standard library is used.
 """
@@ -57,6 +65,13 @@ def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def q_mysql(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+MYSQL_NAME_LIMIT = 64  # MariaDB refuses longer identifiers (PostgreSQL truncates them to 63)
+
+
 class Builder:
     def __init__(self, n_tables: int, seed: int, dialect: str) -> None:
         self.n = n_tables
@@ -66,6 +81,8 @@ class Builder:
         self.entity_tables: list[str] = []  # tables with single INTEGER "id" PK
         self.composite_pk_tables: list[str] = []
         self.used_names: set[str] = set()
+        self.q = q_mysql if dialect == "mysql" else q
+        self.index_names: set[str] = set()
 
     # -- type helpers -------------------------------------------------------------
     def t(self, generic: str) -> str:
@@ -76,12 +93,34 @@ class Builder:
                 "TIMESTAMP": "TIMESTAMP",
                 "BOOLEAN": "BOOLEAN",
             }.get(generic, generic)
+        if self.dialect == "mysql":
+            return {"REAL": "DOUBLE"}.get(generic, generic)
         return generic
 
     def pk_col(self) -> str:
         if self.dialect == "postgresql":
             return "id SERIAL PRIMARY KEY"
+        if self.dialect == "mysql":
+            return "id INTEGER AUTO_INCREMENT PRIMARY KEY"
         return "id INTEGER PRIMARY KEY"
+
+    def index(self, name: str, table: str, columns: list[tuple[str, str]]) -> str:
+        """CREATE INDEX on (column, type) pairs. MariaDB: a TEXT/BLOB column is indexed by a
+        prefix (it has no full-length index) and a name past 64 characters is shortened."""
+        q = self.q
+        if self.dialect == "mysql":
+            if len(name) > MYSQL_NAME_LIMIT:
+                name = name[: MYSQL_NAME_LIMIT - 4]
+            stem, k = name, 1
+            while name.lower() in self.index_names:
+                k += 1
+                name = f"{stem}_{k}"
+            self.index_names.add(name.lower())
+        parts = [
+            f"{q(c)}(100)" if self.dialect == "mysql" and typ in ("TEXT", "BLOB") else q(c)
+            for c, typ in columns
+        ]
+        return f"CREATE INDEX {q(name)} ON {q(table)} ({', '.join(parts)})"
 
     def new_name(self, i: int) -> str:
         # Mostly word_word plural-ish names, a few odd ones
@@ -98,7 +137,9 @@ class Builder:
         return name
 
     def data_columns(self, table: str) -> tuple[list[str], list[str], list[str]]:
+        q = self.q
         cols: list[str] = []
+        typed: list[tuple[str, str]] = []  # (name, type) of each entry of cols
         constraints: list[str] = []
         indexes: list[str] = []
         used = {"id"}
@@ -153,26 +194,23 @@ class Builder:
                 constraints.append(f"CHECK ({q(cname)} IN (0, 1))")
             unique = " UNIQUE" if (kind in ("varchar", "bigint") and self.rng.random() < 0.1) else ""
             cols.append(f"{q(cname)} {typ}{' NOT NULL' if notnull else ''}{default}{unique}")
+            typed.append((cname, typ))
             if self.rng.random() < 0.12:
-                indexes.append(f"CREATE INDEX {q('ix_' + table + '_' + cname)} ON {q(table)} ({q(cname)})")
+                indexes.append(self.index(f"ix_{table}_{cname}", table, [(cname, typ)]))
         # odd column names on some tables
-        if self.rng.random() < 0.05:
-            cols.append(f'{q("metadata")} TEXT')
-        if self.rng.random() < 0.05:
-            cols.append(f'{q("my column")} TEXT')
-        if self.rng.random() < 0.05:
-            cols.append(f'{q("1st_value")} INTEGER')
-        if self.rng.random() < 0.05:
-            cols.append(f'{q("class")} TEXT')
+        for odd, typ in (("metadata", "TEXT"), ("my column", "TEXT"), ("1st_value", "INTEGER"),
+                         ("class", "TEXT")):
+            if self.rng.random() < 0.05:
+                cols.append(f"{q(odd)} {typ}")
+                typed.append((odd, typ))
         if len(cols) >= 2 and self.rng.random() < 0.1:
-            a, b = self.rng.sample(cols, 2)
-            an = a.split('" ')[0] + '"'
-            bn = b.split('" ')[0] + '"'
-            indexes.append(f"CREATE INDEX {q('ix_' + table + '_multi')} ON {q(table)} ({an}, {bn})")
+            pair = self.rng.sample(typed, 2)
+            indexes.append(self.index(f"ix_{table}_multi", table, pair))
         return cols, constraints, indexes
 
     # -- table kinds ----------------------------------------------------------------
     def entity_table(self, i: int) -> None:
+        q = self.q
         name = self.new_name(i)
         cols = [self.pk_col()]
         fks: list[str] = []
@@ -194,33 +232,36 @@ class Builder:
                 ondelete = " ON DELETE CASCADE" if self.rng.random() < 0.3 else ""
                 fks.append(f"FOREIGN KEY ({q(col)}) REFERENCES {q(tgt)} (id){ondelete}")
                 if self.rng.random() < 0.5:
-                    indexes.append(f"CREATE INDEX {q('ix_' + name + '_' + col)} ON {q(name)} ({q(col)})")
+                    indexes.append(self.index(f"ix_{name}_{col}", name, [(col, "INTEGER")]))
         # self reference
         if self.rng.random() < 0.1:
-            cols.append('"parent_id" INTEGER')
-            fks.append(f'FOREIGN KEY ("parent_id") REFERENCES {q(name)} (id)')
+            cols.append(f"{q('parent_id')} INTEGER")
+            fks.append(f"FOREIGN KEY ({q('parent_id')}) REFERENCES {q(name)} (id)")
         body = ",\n  ".join(cols + data + checks + fks)
         self.statements.append(f"CREATE TABLE {q(name)} (\n  {body}\n)")
         self.statements.extend(indexes)
         self.entity_tables.append(name)
 
     def association_table(self, i: int, payload: bool) -> None:
+        q = self.q
         a, b = self.rng.sample(self.entity_tables, 2)
         name = self.new_name(i)
         sa = a.replace(" ", "_").replace("-", "_").lower().rstrip("s")
         sb = b.replace(" ", "_").replace("-", "_").lower().rstrip("s")
         if sa == sb:
             sb += "_2"
-        cols = [f'"{sa}_id" INTEGER NOT NULL', f'"{sb}_id" INTEGER NOT NULL']
+        ka, kb = q(f"{sa}_id"), q(f"{sb}_id")
+        cols = [f"{ka} INTEGER NOT NULL", f"{kb} INTEGER NOT NULL"]
         if payload:
-            cols.append(f'"created_at" {self.t("TIMESTAMP")} DEFAULT CURRENT_TIMESTAMP')
-            cols.append('"position" INTEGER')
-        cols.append(f'PRIMARY KEY ("{sa}_id", "{sb}_id")')
-        cols.append(f'FOREIGN KEY ("{sa}_id") REFERENCES {q(a)} (id) ON DELETE CASCADE')
-        cols.append(f'FOREIGN KEY ("{sb}_id") REFERENCES {q(b)} (id) ON DELETE CASCADE')
+            cols.append(f'{q("created_at")} {self.t("TIMESTAMP")} DEFAULT CURRENT_TIMESTAMP')
+            cols.append(f'{q("position")} INTEGER')
+        cols.append(f"PRIMARY KEY ({ka}, {kb})")
+        cols.append(f"FOREIGN KEY ({ka}) REFERENCES {q(a)} (id) ON DELETE CASCADE")
+        cols.append(f"FOREIGN KEY ({kb}) REFERENCES {q(b)} (id) ON DELETE CASCADE")
         self.statements.append(f"CREATE TABLE {q(name)} (\n  " + ",\n  ".join(cols) + "\n)")
 
     def composite_pk_pair(self, i: int) -> None:
+        q = self.q
         name = self.new_name(i)
         self.statements.append(
             f"CREATE TABLE {q(name)} (\n  region_code VARCHAR(8) NOT NULL,\n  seq INTEGER NOT NULL,\n"
@@ -235,6 +276,7 @@ class Builder:
         self.composite_pk_tables.append(name)
 
     def no_pk_table(self, i: int) -> None:
+        q = self.q
         name = self.new_name(i)
         data, checks, _ = self.data_columns(name)
         self.statements.append(f"CREATE TABLE {q(name)} (\n  " + ",\n  ".join(data + checks) + "\n)")
@@ -263,7 +305,8 @@ class Builder:
         # a few views (not counted as tables)
         for v in range(min(5, len(self.entity_tables))):
             src = self.entity_tables[v * 7 % len(self.entity_tables)]
-            self.statements.append(f"CREATE VIEW {q('v_' + str(v) + '_summary')} AS SELECT id FROM {q(src)}")
+            view = self.q(f"v_{v}_summary")
+            self.statements.append(f"CREATE VIEW {view} AS SELECT id FROM {self.q(src)}")
         return self.statements
 
 
@@ -272,7 +315,8 @@ def main() -> int:
     ap.add_argument("-n", "--tables", type=int, default=300, help="number of tables (default 300)")
     ap.add_argument("-o", "--output", default="/tmp/x.db", help="SQLite file to (re)create")
     ap.add_argument("--seed", type=int, default=20240601)
-    ap.add_argument("--dialect", choices=["sqlite", "postgresql"], default="sqlite")
+    ap.add_argument("--dialect", choices=["sqlite", "postgresql", "mysql"], default="sqlite",
+                    help="mysql: MariaDB (10.11) DDL")
     ap.add_argument("--sql-out", help="write the DDL script here instead of creating a SQLite file")
     args = ap.parse_args()
 
@@ -284,7 +328,7 @@ def main() -> int:
         print(f"wrote {len(stmts)} statements to {args.sql_out}")
         return 0
     if args.dialect != "sqlite":
-        ap.error("--dialect postgresql requires --sql-out")
+        ap.error(f"--dialect {args.dialect} requires --sql-out")
     if os.path.exists(args.output):
         os.remove(args.output)
     con = sqlite3.connect(args.output)

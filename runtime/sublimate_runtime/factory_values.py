@@ -3,10 +3,12 @@
 Every function is deterministic and injective over the range its column can hold, so the
 columns of one factory's rows are distinct from each other as far as the type allows: a unique key
 (single or composite) never collides as long as one of its columns is derived. Where a type holds
-fewer values than asked for (a `VARCHAR(2)` holds 1,296 base-36 codes, a `TINYINT` 255 positive
-values) the sequence wraps around, which only a unique key on such a column notices.
+fewer values than asked for (a `VARCHAR(2)` holds 1,296 base-36 codes, a `TINYINT` 127 positive
+values, 256 in all for a key) the sequence wraps around, which only a unique key on such a column
+notices.
 
-Numbers are positive and floats lie in (0, 1): beyond `IN (...)` lists (which the generator turns
+Numbers are positive (but for a key's integers past its type's positive range) and floats lie in
+(0, 1): beyond `IN (...)` lists (which the generator turns
 into `Literal` types and `choice`), the factories do not read CHECK constraints, and positive,
 small values satisfy the usual ones (`price >= 0`, `quantity > 0`, `discount <= 1`).
 """
@@ -46,10 +48,13 @@ def text(n: int, length: int | None, stem: str) -> str:
     return code[-length:] if length > 0 else ""
 
 
-def integer(n: int, largest: int | None) -> int:
-    """`n` itself while it fits, from 1 up to `largest` (INTEGER's largest by default)."""
+def integer(n: int, largest: int | None, smallest: int = 1) -> int:
+    """`n` itself while it fits, from 1 up to `largest` (INTEGER's largest by default); then,
+    for a key column whose type holds them (`smallest`, its least value), 0, -1, ... down to
+    `smallest` before wrapping: a TINYINT key takes 256 distinct rows, not 127."""
     top = largest if largest is not None and largest >= 1 else _INT32
-    return 1 + (n - 1) % top
+    position = (n - 1) % (top - min(smallest, 1) + 1)
+    return 1 + position if position < top else top - position
 
 
 def decimal(n: int, precision: int | None, scale: int | None) -> Decimal:

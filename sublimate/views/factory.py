@@ -12,7 +12,10 @@ A factory derives each column of `<M>Create` from a sequence number through
 - a foreign key column comes from its parent (a given row, else one the factory creates when it
   is NOT NULL: `sublimate_runtime.factories.Parent`);
 - a NOT NULL column of a type no function fits (`Any` that is not JSON, a MONEY or a PostGIS
-  type) must be given: the factory names it in a `FactoryError`.
+  type) must be given: the factory names it in a `FactoryError`;
+- a unique key whose derived values run out (a TINYINT key, a unique column with a CHECK IN
+  list, a `VARCHAR(2)`) becomes a `Capacity` of the factory (see `capacities`): asking for more
+  rows than it holds is refused before anything is inserted.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from .fields import dto_renames
 
 RUNTIME = "sublimate_runtime"
 VALUES = "factory_values"  # the module the expressions call, bound under this name
-_RUNTIME_NAMES = ("AsyncFactory", "Factory", "Parent", "UNSET")
+_RUNTIME_NAMES = ("AsyncFactory", "Capacity", "Factory", "Parent", "UNSET")
 _MODULE_NAMES = frozenset({*_RUNTIME_NAMES, VALUES, "TypedDict", "Unpack", "cast", "PARENTS"})
 
 # python_type -> the expression deriving it (`{n}`: the sequence number), for the simple types.
@@ -76,6 +79,7 @@ class FactoryView:
     fields: tuple[FieldLine, ...]
     parents: tuple[ParentLine, ...]
     required: str  # a literal tuple of the fields that must be given, "" when none
+    capacities: str  # a tuple of `Capacity(...)` calls, "" when no key runs out
     source: str  # the module docstring's `Source:` (table and model)
 
 
@@ -137,10 +141,14 @@ def _any_values(sqltext: str) -> tuple[str, tuple[str | int, ...]] | None:
 
 
 def derived(
-    column: Column, values: str = VALUES, options: tuple[str | int, ...] | None = None
+    column: Column,
+    values: str = VALUES,
+    options: tuple[str | int, ...] | None = None,
+    unique: bool = False,
 ) -> str | None:
     """The expression deriving a value of `column` from `n`; None when no function fits.
-    `options`: the values a CHECK IN list allows it (see check_options)."""
+    `options`: the values a CHECK IN list allows it (see check_options); `unique`: the column is
+    in a unique key (an integer one then takes its type's values below 1 too, before wrapping)."""
     kind = column.python_type
     texts = options is not None and all(isinstance(o, str) for o in options)
     if options and kind in ("str", "int") and texts == (kind == "str"):
@@ -153,6 +161,9 @@ def derived(
         stem = naming.literal(column.attr[:12])
         return f"{values}.text(n, {column.max_length}, {stem})"
     if kind == "int":
+        if unique and column.int_range is not None and column.int_range[0] < 1:
+            low, high = column.int_range
+            return f"{values}.integer(n, {high}, {low})"
         largest = column.int_range[1] if column.int_range else None
         return f"{values}.integer(n, {largest})"
     if kind == "decimal.Decimal":
@@ -174,6 +185,76 @@ def derived(
     if column.enum is not None and kind.isidentifier():
         return f"{values}.choice(n, list({kind}))"
     return None
+
+
+_UNBOUNDED = 2**31 - 1  # a key holding this many rows is not worth a Capacity: none runs out
+
+
+def domain(
+    column: Column, options: tuple[str | int, ...] | None = None, unique: bool = False
+) -> tuple[int, str] | None:
+    """How many distinct values `derived` (same arguments) gives `column` before wrapping, and
+    why, or None when it does not wrap within 2**31 values (or is not derived). An integer key
+    the database counts (AUTO_INCREMENT, identity) holds its type's positive values."""
+    kind, sql = column.python_type, column.sql_type
+    count: int | None = None
+    why = sql
+    if column.server_generated:
+        if kind == "int" and column.primary_key and column.int_range is not None:
+            count, why = column.int_range[1], f"{sql} counted by the database from 1"
+    elif derived(column, options=options, unique=unique) is None:
+        return None
+    elif options and derived(column, VALUES, options, unique) != derived(column, unique=unique):
+        count, why = len(options), f"CHECK IN list of {len(options)}"
+    elif (literal := _literal_values(kind)) is not None:
+        count, why = len(literal), f"{len(literal)} values"
+    elif kind == "bool":
+        count = 2
+    elif kind == "int" and column.int_range is not None:
+        low, high = column.int_range
+        count = high - low + 1 if unique and low < 1 else high
+    elif kind in ("str", "bytes") and column.pattern is None and column.max_length is not None:
+        count = 36 ** min(column.max_length, 7)  # base-36 codes cut to the length
+    elif kind == "decimal.Decimal" and column.precision is not None:
+        count = 10 ** min(column.precision, 10) - 1
+    else:
+        count = {"datetime.date": 36500, "datetime.time": 86400, "float": 2**20 - 1}.get(kind)
+    return (count, why) if count is not None and 0 < count < _UNBOUNDED else None
+
+
+def capacities(entity: Entity) -> str:
+    """The `Capacity(...)` of each unique key (and unique index) all of whose columns hold a
+    bounded number of values: their product; "" when no key runs out. A key with a foreign
+    key column is left to the parent's capacity."""
+    options = check_options(entity)
+    by_sql = {c.sql_name: c.attr for c in entity.columns}
+    keys = [key.columns for key in entity.unique_keys]
+    for index in entity.indexes:
+        usable = index.unique and index.where is None and not index.expressions
+        if usable and all(name in by_sql for name in index.columns):
+            keys.append(tuple(by_sql[name] for name in index.columns))
+    foreign = {attr for fk in entity.foreign_keys for attr in fk.columns}
+    found: dict[tuple[str, ...], str] = {}
+    for key in keys:
+        if not key or key in found or any(attr in foreign for attr in key):
+            continue
+        rows, whys = 1, []
+        for attr in key:
+            column = entity.column(attr)
+            bounded = domain(column, options.get(attr), unique=True)
+            if bounded is None:
+                break
+            rows *= bounded[0]
+            whys.append(f"{column.sql_name}: {bounded[1]}" if len(key) > 1 else bounded[1])
+        else:
+            if rows < _UNBOUNDED:
+                found[key] = (
+                    f"Capacity(columns={naming.literal(key)}, rows={rows},"
+                    f" why={naming.literal(', '.join(whys))})"
+                )
+    if not found:
+        return ""
+    return "(" + " ".join(f"{call}," for call in found.values()) + ")"
 
 
 def _literal_values(annotation: str) -> tuple[str | int | bool, ...] | None:
@@ -209,15 +290,26 @@ def _parent_name(entity: Entity, fk: ForeignKey) -> str:
     return ""
 
 
+def _defaulted(column: Column) -> bool:
+    """A nullable foreign-key column with a server default other than NULL (`status_id ...
+    DEFAULT 0`): a None there is read as "the default" (SQLAlchemy leaves the column out of the
+    INSERT), a key no empty test database holds, so the factory fills it from a parent row, one
+    for a whole `create_many` batch (as the default would have been one key for them all)."""
+    default = (column.server_default or "").strip().strip("()'\"").upper()
+    return column.nullable and default not in ("", "NULL")
+
+
 def _parent(entity: Entity, fk: ForeignKey, targets: Mapping[str, Entity]) -> ParentLine:
     target = targets.get(fk.target_entity)
     by_sql = {c.sql_name: c.attr for c in target.columns} if target else {}
     keys = tuple(by_sql.get(name, name) for name in fk.target_sql_columns)
-    required = any(not entity.column(attr).nullable for attr in fk.columns)
+    columns = [entity.column(attr) for attr in fk.columns]
+    not_null = any(not column.nullable for column in columns)
+    shared = not not_null and any(_defaulted(column) for column in columns)
     arguments = (
         f"name={naming.literal(_parent_name(entity, fk))},"
         f" columns={naming.literal(fk.columns)}, keys={naming.literal(keys)},"
-        f" required={required}"
+        f" required={not_null or shared}" + (", shared=True" if shared else "")
     )
     if target is None or not target.writable:
         return ParentLine(arguments=arguments, module="", factory="", async_factory="")
@@ -278,6 +370,7 @@ def build(
         fields=tuple(lines),
         parents=tuple(parents),
         required=naming.literal(tuple(required)) if required else "",
+        capacities=capacities(entity),
         source=_doc_name(entity),
     )
     return view, imports, aliases
@@ -294,7 +387,7 @@ def _access(
     default (UNSET, None), or (a NOT NULL column no function fits) the given value only."""
     if foreign:  # filled from the parent before the call when NOT NULL
         return f"fields.get({key})" if column.nullable else f"fields[{key}]"
-    value = derived(column, options=options.get(column.attr))
+    value = derived(column, options=options.get(column.attr), unique=unique)
     if value is not None and (unique or not (column.has_default or column.nullable)):
         return f"fields.get({key}, {value})"
     if column.has_default:
@@ -323,6 +416,7 @@ def render(
         (RUNTIME, VALUES),
         (RUNTIME, "UNSET"),
         (f"{RUNTIME}.factories", "AsyncFactory"),
+        (f"{RUNTIME}.factories", "Capacity"),
         (f"{RUNTIME}.factories", "Factory"),
         (f"{RUNTIME}.factories", "Parent"),
         (f"..dtos.{module}", entity.names.create),

@@ -1,16 +1,20 @@
 """Factories on real schemas nobody here wrote: every table of Chinook (PostgreSQL, MariaDB,
-SQLite), Northwind (PostgreSQL, SQLite; there is no MariaDB script) and the 300-table benchmark
-schema (SQLite, PostgreSQL) gets ROWS rows from its factory's `create_many`, parents created on
-demand, with zero constraint errors (any error fails the test), on an engine that enforces
-foreign keys (the runtime's `create_engine`: SQLite too).
+SQLite), Northwind (PostgreSQL, SQLite, and MariaDB: the "Northwind 2007" schema of dalers/mywind,
+tests/data/sampledb) and the 300-table benchmark schema (SQLite, PostgreSQL) gets ROWS rows from
+its factory's `create_many`, parents created on demand, with zero constraint errors (any error
+fails the test), on an engine that enforces foreign keys (the runtime's `create_engine`: SQLite
+too).
 
 ROWS is 100 by default, to keep the suite quick on shared machines; the issue's figure is 1,000:
-`SUBLIMATE_FACTORY_ROWS=1000` runs it (docs: README, "Test data factories").
+`SUBLIMATE_FACTORY_ROWS=1000` runs it (docs: README, "Test data factories"). A table that cannot
+hold ROWS (mywind's TINYINT keys: 256 rows; its parents' keys) is asked for its factory's
+`capacity()`, and one row more must be refused with CapacityError before anything is inserted.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -24,11 +28,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sublimate_runtime import create_engine
-from sublimate_runtime.factories import rolled_back, savepoints_on_sqlite
+from sublimate_runtime.factories import CapacityError, rolled_back, savepoints_on_sqlite
 
 from tests.introspect_db.conftest import database_on
 from tests.introspect_db.support import mypy_clean, ruff_clean
-from tests.introspect_db.test_samples import CASES, Sample, _load
+from tests.introspect_db.test_samples import CASES, SAMPLES, Sample, _load
 
 from .support import factories_project, factory_classes, generate_from, imported
 
@@ -44,8 +48,16 @@ class Case:
     sample: Sample | None  # None: the 300-table schema
 
 
-SAMPLE_CASES = [Case(s.name, s.backend, s) for s in CASES]
-BIG_CASES = [Case("big-sqlite", "sqlite", None), Case("big-postgresql", "postgresql", None)]
+# MariaDB's Northwind: a schema only (the other samples' rows are deleted before the factories
+# run anyway), loaded by _load_mywind, not by the introspection tests.
+MYWIND = Sample("northwind-mariadb", "mysql", "northwind/mywind-northwind-mysql-schema.sql", 20, 0)
+SAMPLE_CASES = [Case(s.name, s.backend, s) for s in [*CASES, MYWIND]]
+BIG_CASES = [
+    Case("big-sqlite", "sqlite", None),
+    Case("big-postgresql", "postgresql", None),
+    Case("big-mariadb", "mysql", None),
+]
+CASES_RUN = [pytest.param(case, id=case.name) for case in SAMPLE_CASES + BIG_CASES]
 
 
 def _emptied(url: sa.URL, backend: str) -> None:
@@ -69,8 +81,39 @@ def _emptied(url: sa.URL, backend: str) -> None:
         engine.dispose()
 
 
+def _load_mywind(url: sa.URL) -> None:
+    """The mywind schema into the scratch database: it creates, uses and qualifies every name by a
+    database `northwind` of its own, which is not ours to touch."""
+    script = (SAMPLES / MYWIND.script).read_text(encoding="utf-8")
+    script = re.sub(r"^(DROP|CREATE) SCHEMA .*$|^USE .*$", "", script, flags=re.MULTILINE)
+    _run_script(url, "mysql", script.replace("`northwind`.", ""))
+
+
+def _run_script(url: sa.URL, backend: str, script: str) -> None:
+    """A DDL script of many statements, run by the driver in one call (PyMySQL: with its
+    MULTI_STATEMENTS flag, every result set read)."""
+    connect_args: dict[str, Any] = {}
+    if backend == "mysql":
+        from pymysql.constants import CLIENT  # type: ignore[import-untyped]
+
+        connect_args = {"client_flag": CLIENT.MULTI_STATEMENTS}
+    engine = sa.create_engine(url, connect_args=connect_args)
+    try:
+        connection = engine.raw_connection()
+        try:
+            cursor: Any = connection.cursor()
+            cursor.execute(script)
+            while backend == "mysql" and cursor.nextset():
+                pass
+            connection.commit()
+        finally:
+            connection.close()
+    finally:
+        engine.dispose()
+
+
 def _big_schema(url: sa.URL, backend: str, root: Path) -> None:
-    """make_big_schema.py's 300 tables, into a SQLite file or a PostgreSQL database."""
+    """make_big_schema.py's 300 tables, into a SQLite file or a PostgreSQL/MariaDB database."""
     if backend == "sqlite":
         command = [sys.executable, str(BIG_SCHEMA), "-o", str(url.database)]
         subprocess.run(command, check=True, capture_output=True, timeout=300)
@@ -78,17 +121,7 @@ def _big_schema(url: sa.URL, backend: str, root: Path) -> None:
     script = root / "big.sql"
     command = [sys.executable, str(BIG_SCHEMA), "--dialect", backend, "--sql-out", str(script)]
     subprocess.run(command, check=True, capture_output=True, timeout=300)
-    engine = sa.create_engine(url)
-    try:
-        connection = engine.raw_connection()
-        try:
-            cursor: Any = connection.cursor()
-            cursor.execute(script.read_text())
-            connection.commit()
-        finally:
-            connection.close()
-    finally:
-        engine.dispose()
+    _run_script(url, backend, script.read_text())
 
 
 @dataclass(frozen=True)
@@ -98,7 +131,7 @@ class Generated:
     project: Path
 
 
-@pytest.fixture(scope="module", params=SAMPLE_CASES + BIG_CASES, ids=lambda c: c.name)
+@pytest.fixture(scope="module", params=CASES_RUN)
 def generated(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Generated]:
@@ -110,7 +143,9 @@ def generated(
         else:
             admin = request.getfixturevalue("server_admin")(case.backend)
             url = stack.enter_context(database_on(admin, case.backend, prefix="sbf"))
-        if case.sample is not None:
+        if case.sample is MYWIND:
+            _load_mywind(url)
+        elif case.sample is not None:
             _load(case.sample, url)
             _emptied(url, case.backend)
         else:
@@ -120,31 +155,42 @@ def generated(
         yield Generated(case, url, project)
 
 
-def _persist_every_table(factories: ModuleType, url: sa.URL) -> dict[str, int]:
-    """ROWS rows per table through its factory, in one transaction rolled back at the end;
-    returns the rows each table holds before the rollback (parents made on demand included)."""
+def _count(session: sa.orm.Session, table: sa.Table) -> int:
+    return session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+
+def _persist_every_table(factories: ModuleType, url: sa.URL) -> dict[str, tuple[int, int]]:
+    """min(ROWS, capacity) rows per table through its factory, each table in a transaction of
+    its own rolled back at the end (a session counts the rows it made against the capacities);
+    returns per table (rows asked, rows it held before the rollback, parents made included).
+    A table with a capacity is then asked for one row more: refused, nothing inserted."""
     engine = savepoints_on_sqlite(create_engine(url))
+    found: dict[str, tuple[int, int]] = {}
     try:
-        with rolled_back(engine) as session:
-            classes = factory_classes(factories)
-            for factory in classes.values():
-                rows = factory(session).create_many(ROWS)
-                assert len(rows) == ROWS
+        for factory in factory_classes(factories).values():
+            table = factory._model.__table__
+            capacity = factory.capacity()
+            asked = ROWS if capacity is None else min(ROWS, capacity)
+            with rolled_back(engine) as session:
+                rows = factory(session).create_many(asked)
+                assert len(rows) == asked
                 session.flush()
-            return {
-                cls._model.__table__.name: session.execute(
-                    sa.select(sa.func.count()).select_from(cls._model.__table__)
-                ).scalar_one()
-                for cls in classes.values()
-            }
+                found[table.name] = (asked, _count(session, table))
+            if capacity is not None:
+                with rolled_back(engine) as session:
+                    with pytest.raises(CapacityError, match=f"table '.+ at most {capacity},"):
+                        factory(session).create_many(capacity + 1)
+                    assert _count(session, table) == 0
     finally:
         engine.dispose()
+    return found
 
 
 def test_factories_persist_rows_in_every_table(generated: Generated) -> None:
     with imported(generated.project, "app.db") as factories:
         models = sys.modules["app.db.models"]
         counts = _persist_every_table(factories, generated.url)
+        print(f"{generated.case.name}: {sum(held for _, held in counts.values())} rows persisted")
         writable = [
             name
             for name in models.__all__
@@ -153,7 +199,7 @@ def test_factories_persist_rows_in_every_table(generated: Generated) -> None:
             and not getattr(models, name).__table__.info.get("is_view")
         ]
     assert len(counts) == len(writable)  # a factory for every table with a key
-    assert all(count >= ROWS for count in counts.values()), counts
+    assert all(held >= asked for asked, held in counts.values()), counts
     if generated.case.sample is not None:
         assert len(counts) == generated.case.sample.tables
 
