@@ -42,6 +42,7 @@ class InsertPlan:
     null_when_unset: frozenset[str]  # no default: the unit of work writes an explicit NULL
     references: frozenset[str]  # many-to-one / one-to-one: even None means something
     collections: frozenset[str]  # one-to-many / many-to-many: an empty one means nothing
+    state_key: str  # where an instance's __dict__ holds its InstanceState
 
 
 def insert_plan(model: type[Any]) -> InsertPlan | None:
@@ -79,6 +80,7 @@ def insert_plan(model: type[Any]) -> InsertPlan | None:
         null_when_unset=frozenset(key for key, _ in own if key not in defaulted | evaluates_none),
         references=frozenset(key for key, prop in mapper.relationships.items() if not prop.uselist),
         collections=frozenset(key for key, prop in mapper.relationships.items() if prop.uselist),
+        state_key=mapper.class_manager.STATE_ATTR,
     )
 
 
@@ -94,6 +96,9 @@ def bulk_rows(
         or plan.mapper.dispatch.after_insert
     ):
         return None
+    as_they_are = _own_dicts(plan, instances)
+    if as_they_are is not None:
+        return as_they_are
     rows: list[dict[str, Any]] = []
     columns, default_when_none = plan.columns, plan.default_when_none
     references, collections = plan.references, plan.collections
@@ -110,6 +115,34 @@ def bulk_rows(
                 return None
         rows.append(row)
     return rows if _uniform(plan, rows) else None
+
+
+def _own_dicts(plan: InsertPlan, instances: Sequence[Any]) -> list[dict[str, Any]] | None:
+    """The instances' own ``__dict__``s as the parameters, in the common case: every instance
+    new, the same attributes set on each, all of them columns, none of them a None that means
+    "the default". The ORM copies each parameter dict before reading it and reads only the
+    mapped columns from it (not the instance-state key), so the rows mean what
+    :func:`bulk_rows` would build, without building a dict per row. None: build them."""
+    first = instances[0].__dict__
+    keys = first.keys()
+    set_names = keys - {plan.state_key}
+    if plan.state_key not in first or not set_names <= plan.columns:
+        return None
+    none_is_default = tuple(set_names & plan.default_when_none)  # usually none or one
+    state_key = plan.state_key
+    rows: list[dict[str, Any]] = []
+    for instance in instances:
+        values = instance.__dict__
+        if values.keys() != keys:
+            return None
+        state = values[state_key]
+        if state.key is not None or state.session_id is not None:
+            return None
+        for name in none_is_default:
+            if values[name] is None:
+                return None
+        rows.append(values)
+    return rows
 
 
 def _uniform(plan: InsertPlan, rows: list[dict[str, Any]]) -> bool:

@@ -162,6 +162,26 @@ def test_none_means_what_the_unit_of_work_reads_it_as(session: Session) -> None:
     assert rows["bulk"][0] == "new" and bulk.status == flushed.status == "new"
 
 
+def test_rows_set_alike_are_read_as_they_are_and_a_none_still_means_the_default(
+    session: Session, engine: Engine
+) -> None:
+    """Rows setting the same columns are sent from the objects' own attributes (nothing built per
+    row): the objects stay as they were; one None on a defaulted column among them is still the
+    default (those rows go to the unit of work, as before)."""
+    repo = Books(session)
+    alike = [Book(title=f"alike {i}", note=f"n{i}", status="old") for i in range(3)]
+    before = [dict(vars(book)) for book in alike]
+    statements = Statements(engine)
+    added = repo.insert_many(alike)
+    assert len(statements.sent) == 1 and [book.note for book in added] == ["n0", "n1", "n2"]
+    assert [dict(vars(book)) for book in alike] == before and not set(added) & set(alike)
+    last_none = [Book(title="own status", status="old"), Book(title="none", status=None)]
+    assert [book.status for book in repo.insert_many(last_none)] == ["old", "new"]
+    session.commit()
+    stored = session.execute(sa.select(Book.title, Book.status).order_by(Book.id)).all()
+    assert [tuple(row) for row in stored[-2:]] == [("own status", "old"), ("none", "new")]
+
+
 def test_what_the_unit_of_work_must_see_is_flushed(session: Session, engine: Engine) -> None:
     repo = Books(session)
     shelved = [Book(title="shelved", shelf=Shelf(label="top")), Book(title="plain")]
