@@ -39,7 +39,7 @@ from pathlib import Path
 from . import __version__
 from .ir import Entity, Schema
 from .manifest import FileRecord, Manifest, body_hash, split_header
-from .settings import SESSIONS
+from .settings import NESTED_DEPTH, SESSIONS
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -101,10 +101,11 @@ class Fingerprint:
     line_length: int
     ir: str
     sessions: tuple[str, ...] = SESSIONS  # the `sessions` setting: which classes are printed
+    nested_depth: int = NESTED_DEPTH  # the `nested_depth` setting: which nested DTOs are printed
 
     def as_dict(self) -> dict[str, object]:
-        """As recorded in the manifest. `sessions` only when not the default: the manifests
-        written before the setting existed stay as they are."""
+        """As recorded in the manifest. `sessions` and `nested_depth` only when not the default:
+        the manifests written before the settings existed stay as they are."""
         recorded: dict[str, object] = {
             "sublimate": self.sublimate,
             "templates": self.templates,
@@ -114,6 +115,8 @@ class Fingerprint:
         }
         if self.sessions != SESSIONS:
             recorded["sessions"] = list(self.sessions)
+        if self.nested_depth != NESTED_DEPTH:
+            recorded["nested_depth"] = self.nested_depth
         return recorded
 
 
@@ -162,7 +165,11 @@ def schema_hashes(schema: Schema) -> SchemaHashes:
 
 
 def fingerprint(
-    schema_hash: str, formatter: str, line_length: int, sessions: tuple[str, ...] = SESSIONS
+    schema_hash: str,
+    formatter: str,
+    line_length: int,
+    sessions: tuple[str, ...] = SESSIONS,
+    nested_depth: int = NESTED_DEPTH,
 ) -> Fingerprint:
     return Fingerprint(
         sublimate=__version__,
@@ -171,6 +178,7 @@ def fingerprint(
         line_length=line_length,
         ir=schema_hash,
         sessions=sessions,
+        nested_depth=nested_depth,
     )
 
 
@@ -209,11 +217,12 @@ class RenderCache:
         line_length: int,
         enabled: bool = True,
         sessions: tuple[str, ...] = SESSIONS,
+        nested_depth: int = NESTED_DEPTH,
     ) -> RenderCache:
         hashes = schema_hashes(schema)
         return cls(
             out_dir=out_dir,
-            fingerprint=fingerprint(hashes.schema, formatter, line_length, sessions),
+            fingerprint=fingerprint(hashes.schema, formatter, line_length, sessions, nested_depth),
             hashes=hashes,
             records=dict(manifest.files) if manifest is not None and enabled else {},
             enabled=enabled,
@@ -255,8 +264,11 @@ class RenderCache:
             neighbours = ",".join(
                 [self.hashes.context] + [f"{n}={known.get(n, '')}" for n in sorted(set(related))]
             )
-        # The session kinds only when not the default, so that default keys stay as they were.
-        sessions = () if f.sessions == SESSIONS else (",".join(f.sessions),)
+        # The session kinds and nested depth only when not the default, so that default keys
+        # stay as they were.
+        settings: list[str] = [] if f.sessions == SESSIONS else [",".join(f.sessions)]
+        if f.nested_depth != NESTED_DEPTH:
+            settings.append(f"nested_depth={f.nested_depth}")
         return _digest(
             template,
             path,
@@ -267,7 +279,7 @@ class RenderCache:
             f.templates,
             f.formatter,
             str(f.line_length),
-            *sessions,
+            *settings,
         )
 
     def by_input(self, path: str, key: str) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from .manifest import MANIFEST
 from .output_paths import OutputTree
-from .settings import SESSIONS
+from .settings import NESTED_DEPTH, SESSIONS
 from .write import Plan
 
 # What an empty facet of a column description means, by position (see manifest.describe_column).
@@ -222,6 +222,9 @@ def fingerprint_changes(old: Mapping[str, object], new: Mapping[str, object]) ->
     was, now = old.get("sessions", default), new.get("sessions", default)
     if was != now:
         lines.append(f"sessions: {was} → {now}")
+    was, now = old.get("nested_depth", NESTED_DEPTH), new.get("nested_depth", NESTED_DEPTH)
+    if was != now:
+        lines.append(f"nested_depth: {was} → {now}")
     return lines
 
 

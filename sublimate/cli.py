@@ -300,6 +300,7 @@ def _plan(settings: Settings, *, use_cache: bool = True) -> tuple[Plan, RenderCa
         line_length=settings.line_length,
         enabled=use_cache,
         sessions=settings.sessions,
+        nested_depth=settings.nested_depth,
     )
     with progress.bar(len(schema.entities)) as advance:
         files = produce(schema, settings, cache, progress=advance, queries=built.files)

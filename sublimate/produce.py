@@ -54,6 +54,7 @@ def produce(
             line_length=settings.line_length,
             enabled=False,
             sessions=settings.sessions,
+            nested_depth=settings.nested_depth,
         )
     renderer = Renderer(schema, settings)
     files: list[OutputFile] = []
@@ -90,6 +91,16 @@ def _input_key(job: Job, schema: Schema, cache: RenderCache, first_party: frozen
     if entity is None or job.output.user:
         return ""
     related = model_views.neighbours(entity, schema) if job.output.reads_schema else None
+    if related is not None and cache.fingerprint.nested_depth > 1:
+        # A second-level nested DTO names its neighbour's own (`OrderLineReadWithProduct`), whose
+        # name follows the neighbour's Load paths, which read the neighbour's neighbours.
+        by_name = {e.name: e for e in schema.entities}
+        related = related + [
+            far
+            for name in related
+            if name in by_name
+            for far in model_views.neighbours(by_name[name], schema)
+        ]
     return cache.input_key(job.output.template, job.path, entity, first_party, related=related)
 
 

@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 SESSIONS = ("sync", "async")  # every session kind, in the order the classes are printed
+# The nested Read DTOs follow the Load enum's paths, which stop at `views.loads.MAX_DEPTH` levels.
+NESTED_DEPTHS = (1, 2)
+NESTED_DEPTH = 1  # the default
 
 
 class SettingsError(Exception):
@@ -32,9 +35,13 @@ class Settings:
     out: str = "db"  # output package directory, relative to root
     line_length: int = 88
     formatter: str = "black"  # "black" or "ruff"
+    dto: str = "msgspec"  # the DTO library: "msgspec" or "pydantic" (v2)
     litestar: bool = False  # also generate Litestar controllers and app.py
     fastapi: bool = False  # also generate FastAPI routers and fastapi_app.py
     factories: bool = False  # also generate test-data factories and pytest fixtures (testing.py)
+    # How many relationship levels the nested Read DTOs follow (1: OrderReadWithLines; 2: also
+    # OrderReadWithLinesProduct). Cycles stop there: customer -> orders -> customer is 2 levels.
+    nested_depth: int = NESTED_DEPTH
     # Production options per model (class names); see `sublimate.options`.
     cache: bool | tuple[str, ...] = ()  # true: every model; or the models whose reads are cached
     soft_delete: tuple[str, ...] = ()  # models whose delete() sets soft_delete_column
@@ -84,12 +91,22 @@ KEY_DOCS: tuple[tuple[str, str, str], ...] = (
         '"black"',
         '"black" (default, in-process) or "ruff" (much faster on large schemas; needs ruff)',
     ),
+    (
+        "dto",
+        '"pydantic"',
+        'the DTO classes: "msgspec" Structs (default) or "pydantic" v2 models (needs pydantic)',
+    ),
     ("litestar", "true", "also generate Litestar controllers and app.py (pip install litestar)"),
     ("fastapi", "true", "also generate FastAPI routers and fastapi_app.py (pip install fastapi)"),
     (
         "factories",
         "true",
         "also generate test-data factories (factories/) and pytest fixtures (testing.py)",
+    ),
+    (
+        "nested_depth",
+        "2",
+        "relationship levels of the nested Read DTOs: 1 (default, OrderReadWithLines) or 2",
     ),
     ("cache", '["Customer"]', "models whose reads are cached (true: all); see the README"),
     ("soft_delete", '["Customer"]', "models whose delete() sets a timestamp instead of deleting"),
@@ -117,6 +134,7 @@ KEY_DOCS: tuple[tuple[str, str, str], ...] = (
 )
 _KEYS = {f.name for f in dataclasses.fields(Settings)} - {"root"}
 FORMATTERS = ("black", "ruff")
+DTO_KINDS = ("msgspec", "pydantic")
 _KEYS_DASHED = {key.replace("_", "-"): key for key in _KEYS}
 
 
@@ -166,6 +184,7 @@ def load(root: Path, overrides: dict[str, Any]) -> Settings:
         ("out", str),
         ("line_length", int),
         ("formatter", str),
+        ("dto", str),
         ("soft_delete_column", str),
         ("litestar", bool),
         ("fastapi", bool),
@@ -180,6 +199,16 @@ def load(root: Path, overrides: dict[str, Any]) -> Settings:
         raise SettingsError(
             f"[tool.sublimate] formatter must be one of {', '.join(FORMATTERS)},"
             f" not {settings.formatter!r}"
+        )
+    if settings.dto not in DTO_KINDS:
+        raise SettingsError(
+            f"[tool.sublimate] dto must be one of {', '.join(DTO_KINDS)}, not {settings.dto!r}"
+        )
+    depth = settings.nested_depth
+    if type(depth) is not int or depth not in NESTED_DEPTHS:  # not True, 2.0 or "2" either
+        raise SettingsError(
+            f"[tool.sublimate] nested_depth must be {' or '.join(map(str, NESTED_DEPTHS))}"
+            f" (relationship levels of the nested Read DTOs), not {repr(depth)[:40]}"
         )
     if settings.litestar and "async" not in settings.sessions:
         raise SettingsError(

@@ -12,22 +12,33 @@ Every repository read also says ``raiseload("*", sql_only=True)`` at each level:
 that was not asked for raises instead of loading on access (the N+1 query that nobody sees in
 review). ``sql_only`` lets a many-to-one that the session already holds resolve without SQL
 (``line.order`` when the order was loaded with its lines), so only an access that would query
-raises. The message is SQLAlchemy's, ``'Order.customer' is not available due to
-lazy='raise_on_sql'``: it names the relationship, which is the ``load=`` member to pass
-(``OrderLoad.CUSTOMER``). A message of our own would need a loader strategy registered through
-SQLAlchemy's private option API, which is not worth its breakage on upgrades.
+raises, and raises :class:`NotLoadedError` naming the ``load=`` to pass: ``Customer.orders was
+not loaded: pass load=CustomerLoad.ORDERS`` (or ``OrderLoad.CUSTOMER__ORDERS`` to the Order read,
+for a customer loaded through an order). It is raised before any I/O, so an AsyncSession gets it
+too, never ``MissingGreenlet``.
+
+That message comes from SQLAlchemy's own raise loader, subclassed (:class:`_NotLoadedLoader`)
+and registered under a strategy name of ours: it loads exactly as ``raise_on_sql`` does, so a
+read costs what it did, and only the raise differs. Its two hooks (the loader class, the option's
+strategy) are SQLAlchemy internals, stable since 1.4: where they are missing, ``RAISE`` is the
+plain ``raiseload`` and the message SQLAlchemy's (``'Customer.orders' is not available due to
+lazy='raise_on_sql'``), which names the relationship too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import enum
+import sys
+import typing
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Never, TypeAlias
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import RelationshipDirection, joinedload, raiseload, selectinload
 from typing_extensions import TypeVar
 
-__all__ = ["RAISE", "L", "Load", "LoadPlan", "UnknownLoadError", "load_paths"]
+__all__ = ["RAISE", "L", "Load", "LoadPlan", "NotLoadedError", "UnknownLoadError", "load_paths"]
 
 # The model's Load enum; a model without relationships has none (Never: only `load=None`).
 L = TypeVar("L", bound=str, default=Never)
@@ -35,8 +46,130 @@ L = TypeVar("L", bound=str, default=Never)
 # What a read method takes as `load`: a member, a sequence of members, or None (nothing).
 Load: TypeAlias = L | Sequence[L] | None
 
+
+class NotLoadedError(sa_exc.InvalidRequestError):
+    """A relationship read that would have run SQL: the read did not ask for it in ``load=``.
+
+    An ``InvalidRequestError``, as SQLAlchemy's own raise is: code that catches that still does.
+    ``model`` and ``attr`` name the relationship, ``root`` the model whose read loaded the
+    instance and ``path`` the ``load=`` value that read needed (``"orders.lines"``).
+    """
+
+    def __init__(self, model: str, attr: str, root: str, path: str, hint: str) -> None:
+        self.model = model
+        self.attr = attr
+        self.root = root
+        self.path = path
+        super().__init__(f"{model}.{attr} was not loaded: {hint}")
+
+
+_STRATEGY = "sublimate_raise_on_sql"  # our name for SQLAlchemy's lazy="raise_on_sql"
+
+
+def _raise_option() -> Any:
+    """``raiseload("*", sql_only=True)`` whose loader is :class:`_NotLoadedLoader`; the plain
+    one where this SQLAlchemy lacks the hooks (see the module docstring)."""
+    option: Any = raiseload("*", sql_only=True)
+    try:
+        from sqlalchemy.orm import relationships, strategies
+    except ImportError:
+        return option
+    found = vars(strategies)
+    base: Any = found.get("_LazyLoader") or found.get("LazyLoader")  # 2.1 / 2.0
+    if base is None or getattr(option, "strategy", None) != (("lazy", "raise_on_sql"),):
+        return option
+
+    @relationships.RelationshipProperty.strategy_for(lazy=_STRATEGY)
+    class _NotLoadedLoader(base):  # type: ignore[misc]
+        """SQLAlchemy's raise_on_sql loader, raising :class:`NotLoadedError` instead."""
+
+        __slots__ = ()
+
+        def __init__(self, parent: Any, strategy_key: Any) -> None:
+            super().__init__(parent, strategy_key)
+            self._raise_on_sql = True  # type: ignore[misc]  # a slot of the base
+
+        def _invoke_raise_load(self, state: Any, passive: Any, lazy: Any) -> None:
+            raise _not_loaded(self.parent_property, state)
+
+    option.strategy = (("lazy", _STRATEGY),)
+    return option
+
+
+def _not_loaded(prop: Any, state: Any) -> NotLoadedError:
+    """The error for `prop` of the instance `state`, the ``load=`` to pass read off the path it
+    was loaded through (the root read's model, then its relationships)."""
+    model, attr = prop.parent.class_.__name__, prop.key
+    steps = _load_path(state)
+    root = steps[0] if steps else prop.parent.class_
+    path = ".".join([*steps[1:], attr])
+    member = _member(root, path)
+    if member is not None:
+        to_root = "" if root is prop.parent.class_ else f" to the {root.__name__} read"
+        return NotLoadedError(model, attr, root.__name__, path, f"pass load={member}{to_root}")
+    own = _member(prop.parent.class_, attr)
+    if own is not None and root is not prop.parent.class_:
+        hint = f"{path!r} is deeper than a {root.__name__} read loads: read {model} with load={own}"
+        return NotLoadedError(model, attr, root.__name__, path, hint)
+    return NotLoadedError(model, attr, root.__name__, path, f"pass load={path!r}")
+
+
+def _load_path(state: Any) -> list[Any]:
+    """``[Customer, "orders", "lines"]`` for an order line loaded as customer.orders.lines (the
+    root class, then attribute names); [] when SQLAlchemy recorded no path."""
+    try:
+        entries = list(state.load_path.path)
+    except AttributeError:
+        return []
+    if not entries:
+        return []
+    root = getattr(entries[0], "class_", None)
+    keys = [getattr(entry, "key", None) for entry in entries[1::2]]
+    if root is None or not all(isinstance(key, str) for key in keys):
+        return []
+    return [root, *keys]
+
+
+def _member(model: type[Any], path: str) -> str | None:
+    """``CustomerLoad.ORDERS``: the member of the model's Load enum whose value is `path`, read
+    off a generated repository of the model (its last type argument); None without one."""
+    for cls in _repositories():
+        spec = cls.__dict__.get("spec")
+        if getattr(spec, "model", None) is not model:
+            continue
+        for base in getattr(cls, "__orig_bases__", ()):
+            args = typing.get_args(base)
+            load = args[-1] if args else None
+            if isinstance(load, type) and issubclass(load, enum.Enum):
+                for member in load:
+                    if member.value == path:
+                        return f"{load.__name__}.{member.name}"
+    return None
+
+
+def _repositories() -> Iterator[type[Any]]:
+    """Every repository class defined (the subclasses of the sync and asyncio bases that are
+    loaded: an error does not import the flavour an application never used)."""
+    stack: list[type[Any]] = []
+    for module, base in (
+        (".repository", "ReadRepository"),
+        (".repository_async", "AsyncReadRepository"),
+    ):
+        loaded = sys.modules.get(f"{__package__}{module}")
+        if loaded is not None:
+            stack.append(getattr(loaded, base))
+    seen: set[type[Any]] = set()
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            if sub not in seen:
+                seen.add(sub)
+                stack.append(sub)
+                yield sub
+
+
 # Lazy loads raise, on every statement a repository reads with (see the module docstring).
-RAISE: Any = raiseload("*", sql_only=True)
+RAISE: Any = _raise_option()
 
 _MAX_PLANS = 64  # compiled combinations kept per model
 

@@ -19,26 +19,35 @@ other Read DTOs): a Struct-typed field that is not a relationship of the model i
 from __future__ import annotations
 
 import functools
+import typing
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import msgspec
 from msgspec import inspect as mi
 
+from .dto import is_pydantic
+
 __all__ = ["ShapeT", "read_shape", "shape_paths", "to_shape", "to_shapes"]
 
-ShapeT = TypeVar("ShapeT", bound=msgspec.Struct)  # the nested Read DTO a read returns
+ShapeT = TypeVar("ShapeT")  # the nested Read DTO a read returns (Struct or pydantic model)
 
 _PATHS: dict[type[Any], tuple[Any, ...]] = {}
 _MAX_CACHED = 1024  # shapes are classes, a handful per model: bounded for classes made at runtime
 
 
-def shape_paths(shape: type[msgspec.Struct]) -> tuple[Any, ...]:
+def shape_paths(shape: type[Any]) -> tuple[Any, ...]:
     """The relationship paths a shape holds (``("lines", "lines.product")``), sorted: the
     ``load=`` of the read that fills it. Computed once per shape. Strings, typed ``Any`` so that
     they pass as the ``load=`` of the model's repository (its ``<M>Load`` enum's values: the
     repository checks them, an :class:`~.loading.UnknownLoadError` for one that is not)."""
     paths = _PATHS.get(shape)
+    if paths is None and is_pydantic(shape):  # dto = "pydantic"
+        from .pydantic_dto import shape_paths as model_paths
+
+        paths = tuple(sorted(model_paths(shape)))
+        if len(_PATHS) < _MAX_CACHED:
+            _PATHS[shape] = paths
     if paths is None:
         info = mi.type_info(shape)
         if not isinstance(info, mi.StructType):
@@ -51,18 +60,26 @@ def shape_paths(shape: type[msgspec.Struct]) -> tuple[Any, ...]:
 
 def to_shape(shape: type[ShapeT], instance: object) -> ShapeT:
     """The nested DTO of one loaded instance."""
+    if is_pydantic(shape):
+        validate: Any = shape.model_validate  # type: ignore[attr-defined]
+        made: ShapeT = validate(instance, from_attributes=True)
+        return made
     return msgspec.convert(instance, shape, from_attributes=True)
 
 
 def to_shapes(shape: type[ShapeT], instances: Iterable[object]) -> list[ShapeT]:
     """The nested DTOs of loaded instances, in one conversion."""
     items = instances if isinstance(instances, list) else list(instances)
+    if is_pydantic(shape):
+        from .pydantic_dto import from_objects
+
+        return from_objects(shape, items)  # type: ignore[arg-type]
     return msgspec.convert(items, list[shape], from_attributes=True)  # type: ignore[valid-type]
 
 
 def read_shape(
-    read: type[msgspec.Struct],
-    shapes: Mapping[str, type[msgspec.Struct]],
+    read: Any,  # the Read DTO class: a msgspec Struct or a pydantic model
+    shapes: Mapping[str, type[Any]],
     load: Sequence[str] | None,
 ) -> type[Any] | None:
     """The shape an HTTP request's ``load`` values ask for (the generated controllers' ``SHAPES``
@@ -79,18 +96,56 @@ def read_shape(
 
 
 @functools.lru_cache(maxsize=256)
-def _combined(read: type[msgspec.Struct], shapes: tuple[type[msgspec.Struct], ...]) -> type[Any]:
+def _combined(read: type[Any], shapes: tuple[type[Any], ...]) -> type[Any]:
+    if is_pydantic(read):  # dto = "pydantic"
+        from .pydantic_dto import combined
+
+        parts = (shape.__name__.removeprefix(f"{read.__name__}With") for shape in shapes)
+        return combined(read, shapes, f"{read.__name__}With" + "And".join(parts))
     own = set(read.__struct_fields__)
-    fields = [
-        (field.name, field.type)
-        for shape in shapes
-        for field in msgspec.structs.fields(shape)
-        if field.name not in own
-    ]
+    types: dict[str, list[Any]] = {}
+    for shape in shapes:
+        for field in msgspec.structs.fields(shape):
+            if field.name not in own and field.type not in types.get(field.name, ()):
+                types.setdefault(field.name, []).append(field.type)
+    fields = [(name, _merged(found)) for name, found in types.items()]
     name = f"{read.__name__}With" + "And".join(
         shape.__name__.removeprefix(f"{read.__name__}With") for shape in shapes
     )
     return msgspec.defstruct(name, fields, bases=(read,), kw_only=True, module=read.__module__)
+
+
+def _merged(types: list[Any]) -> Any:
+    """One field's type when several shapes hold it: with ``nested_depth = 2``, ``lines:
+    list[OrderLineRead]`` and ``lines: list[OrderLineReadWithProduct]`` (values "lines" and
+    "lines.product") give the second; ``parent: CategoryReadWithChildren | None`` and ``parent:
+    CategoryReadWithParent | None`` the combination of both, so that neither path is dropped."""
+    if len(types) == 1:
+        return types[0]
+    origin = typing.get_origin(types[0])
+    inners = [_inner(t) for t in types]
+    common = (c for c in inners[0].__mro__ if all(issubclass(i, c) for i in inners))
+    base = next(common, msgspec.Struct)  # the nearest class they all derive from
+    if (
+        not issubclass(base, msgspec.Struct)
+        or base is msgspec.Struct
+        or not all(typing.get_origin(t) is origin for t in types)
+    ):
+        return types[-1]  # not shapes of one relationship (hand-written ones): the last holds
+    shapes = sorted({i for i in inners if i is not base}, key=lambda shape: shape.__name__)
+    inner = shapes[0] if len(shapes) == 1 else _combined(base, tuple(shapes))
+    if origin is list:
+        return list[inner]  # type: ignore[valid-type]
+    if origin is None:
+        return inner
+    return inner | None
+
+
+def _inner(annotation: Any) -> type[Any]:
+    """The Struct of ``list[X]``, ``X | None`` or ``X``."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    inner = args[0] if args else annotation
+    return inner if isinstance(inner, type) else object
 
 
 def _paths(info: mi.StructType, prefix: str, depth: int) -> list[str]:

@@ -25,10 +25,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from msgspec import inspect as mi
-from sqlalchemy import Column, Select, select
+from sqlalchemy import Column, Select, bindparam, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import RelationshipDirection
 
+from .dto import is_pydantic
 from .read_rows import RowPlan, RowReader
 
 __all__ = ["NestedRows", "nested_rows", "shape_rows"]
@@ -59,7 +60,7 @@ def shape_rows(
 class _Related:
     """One relationship of a shape: how its rows are selected and grouped."""
 
-    __slots__ = ("build", "columns", "key_index", "many", "name", "order_by", "remote")
+    __slots__ = ("build", "key_at", "key_index", "many", "name", "select")
 
     def __init__(
         self,
@@ -70,34 +71,45 @@ class _Related:
         many: bool,
         order_by: tuple[Any, ...],
         build: Callable[[Any], Any],
+        key_at: int | None = None,
     ) -> None:
         self.name = name  # the shape's field: the relationship's attribute
-        self.columns = columns  # the related DTO's columns (the join column follows them)
-        self.remote = remote
         self.key_index = key_index  # where a page row holds the local join column
         self.many = many
-        self.order_by = order_by
         self.build = build
+        # The join column is read where the related DTO has it (`order_id` of a line), else
+        # selected after the DTO's columns: on a pure-Python driver every column of every row
+        # costs (MariaDB's pymysql parses each one). The statement is built once, its keys a
+        # bound list: building a SELECT and its cache key per page cost more than reading it.
+        self.key_at = -1 if key_at is None else key_at
+        key = () if key_at is not None else (remote.label("sublimate_key"),)
+        self.select = (
+            select(*columns, *key)
+            .where(remote.in_(bindparam("sublimate_keys", expanding=True)))
+            .order_by(*order_by)
+        )
+
+    def keys(self, rows: Sequence[Any]) -> list[Any]:
+        return sorted({row[self.key_index] for row in rows if row[self.key_index] is not None})
 
     def statements(self, rows: Sequence[Any]) -> list[Select[Any]]:
-        keys = sorted({row[self.key_index] for row in rows if row[self.key_index] is not None})
-        key = self.remote.label("sublimate_key")  # labelled: never merged with a DTO column
+        keys = self.keys(rows)
+        select_ = self.select
         return [
-            select(*self.columns, key)
-            .where(self.remote.in_(keys[start : start + _CHUNK]))
-            .order_by(*self.order_by)
+            select_.params(sublimate_keys=keys[start : start + _CHUNK])
             for start in range(0, len(keys), _CHUNK)
         ]
 
     def grouped(self, rows: Sequence[Any]) -> dict[Any, Any]:
         by_key: dict[Any, Any] = {}
         build = self.build
+        at = self.key_at
         if self.many:
             for row in rows:
-                by_key.setdefault(row[-1], []).append(build(row))
+                by_key.setdefault(row[at], []).append(build(row))
         else:
             for row in rows:
-                by_key[row[-1]] = build(row)
+                by_key[row[at]] = build(row)
         return by_key
 
 
@@ -120,8 +132,8 @@ class NestedRows:
         found = iter(fetched)
         groups = []
         for related in self._related:
-            chunks = related.statements(rows)  # how many statements it had: cheap, no SQL
-            groups.append(related.grouped([row for _ in chunks for row in next(found)]))
+            chunks = -(-len(related.keys(rows)) // _CHUNK)  # how many statements it had
+            groups.append(related.grouped([row for _ in range(chunks) for row in next(found)]))
         build = self._build
         return [build(row, *groups) for row in rows]
 
@@ -130,6 +142,8 @@ def nested_rows(shape: type[Any], read: type[Any], model: type[Any]) -> NestedRo
     """The row path of `shape` over the page rows of `read` (the model's Read DTO, whose fields
     the page selects in order), or None when the shape needs the ORM path."""
     if not (isinstance(shape, type) and issubclass(shape, read) and shape is not read):
+        return None
+    if is_pydantic(shape):  # dto = "pydantic": through the ORM (nested.to_shapes)
         return None
     info = mi.type_info(shape)
     mapper = sa_inspect(model)
@@ -163,6 +177,8 @@ def _related(mapper: Any, field: mi.Field, fields: tuple[str, ...]) -> _Related 
     columns = _columns(child, prop.mapper)
     if local_attr not in fields or columns is None:
         return None
+    remote_attr = prop.mapper.get_property_by_column(remote).key
+    child_fields: tuple[str, ...] = child.__struct_fields__
     return _Related(
         name=field.name,
         columns=columns,
@@ -170,7 +186,8 @@ def _related(mapper: Any, field: mi.Field, fields: tuple[str, ...]) -> _Related 
         key_index=fields.index(local_attr),
         many=prop.uselist,
         order_by=tuple(prop.order_by) if prop.order_by else (),
-        build=_row_constructor(child, child.__struct_fields__),
+        build=_row_constructor(child, child_fields),
+        key_at=child_fields.index(remote_attr) if remote_attr in child_fields else None,
     )
 
 

@@ -23,7 +23,7 @@ from shop.db import (
     ProductLoad,
 )
 from shop.models import Category, Customer, Order, OrderLine, Product, Tag
-from sublimate_runtime import EqFilter, UnknownLoadError
+from sublimate_runtime import EqFilter, NotLoadedError, UnknownLoadError
 
 from ._support import Db, aw, new_customer, new_product
 
@@ -58,10 +58,13 @@ async def seed_shop(db: Db) -> dict[str, Any]:
     return ids
 
 
-def _raises_lazy(instance: Any, attr: str, owner: str) -> None:
-    """Reading `attr` raises SQLAlchemy's error naming `Owner.attr` (the load= to pass)."""
-    with pytest.raises(sa.exc.InvalidRequestError, match=rf"'{owner}\.{attr}' is not available"):
+def _raises_lazy(instance: Any, attr: str, owner: str) -> str:
+    """Reading `attr` raises our error naming `Owner.attr` and the load= to pass (before any
+    I/O: an AsyncSession never gets to MissingGreenlet); its message, for the exact ones."""
+    with pytest.raises(NotLoadedError, match=rf"^{owner}\.{attr} was not loaded: ") as raised:
         getattr(instance, attr)
+    assert isinstance(raised.value, sa.exc.InvalidRequestError)  # what SQLAlchemy's raise is
+    return str(raised.value)
 
 
 async def test_get_loads_two_levels_in_three_statements(db: Db) -> None:
@@ -87,6 +90,27 @@ async def test_a_relationship_not_asked_for_raises_on_access(db: Db) -> None:
     db.forget()
     line = await aw(db.repo(OrderLine).get(ids["order"], 0))
     _raises_lazy(line, "order", "OrderLine")  # a many-to-one the session does not hold
+
+
+async def test_the_error_names_the_load_to_pass(db: Db) -> None:
+    """From the read that loaded the instance: its own enum's member, the path through the root
+    read's enum, or past that enum's depth the related model's own read."""
+    ids = await seed_shop(db)
+    ann = await aw(db.repo(Customer).get(ids["ann"]))
+    assert _raises_lazy(ann, "orders", "Customer") == (
+        "Customer.orders was not loaded: pass load=CustomerLoad.ORDERS"
+    )
+    db.forget()
+    order = await aw(db.repo(Order).get(ids["order"], load=OrderLoad.LINES))
+    assert _raises_lazy(order.lines[0], "product", "OrderLine") == (
+        "OrderLine.product was not loaded: pass load=OrderLoad.LINES__PRODUCT to the Order read"
+    )
+    db.forget()
+    ann = await aw(db.repo(Customer).get(ids["ann"], load=CustomerLoad.ORDERS__LINES))
+    assert _raises_lazy(ann.orders[0].lines[0], "product", "OrderLine") == (
+        "OrderLine.product was not loaded: 'orders.lines.product' is deeper than a Customer read"
+        " loads: read OrderLine with load=OrderLineLoad.PRODUCT"
+    )
 
 
 async def test_list_loads_a_collection_in_one_more_statement(db: Db) -> None:

@@ -16,7 +16,7 @@ if str(EXAMPLE) not in sys.path:
 
 from shop.models import Customer, OrderLine  # noqa: E402
 from sublimate_runtime import UnknownLoadError  # noqa: E402
-from sublimate_runtime.loading import RAISE, LoadPlan, load_paths  # noqa: E402
+from sublimate_runtime.loading import _STRATEGY, RAISE, LoadPlan, load_paths  # noqa: E402
 
 
 def strategies(options: tuple[object, ...]) -> list[tuple[str, str]]:
@@ -42,7 +42,7 @@ def test_to_one_is_joined_to_many_is_selected_and_the_rest_raises() -> None:
     selected = [path for path, lazy in found if lazy == "selectin"]
     assert len(joined) == 1 and "OrderLine.order" in joined[0]
     assert len(selected) == 1 and "Order.lines" in selected[0]
-    assert sum(lazy == "raise_on_sql" for _, lazy in found) == 2  # under each level loaded
+    assert sum(lazy == _STRATEGY for _, lazy in found) == 2  # under each level loaded
     assert options[-1] is RAISE  # and at the root
     assert LoadPlan(OrderLine).options(None) == (RAISE,)
 
