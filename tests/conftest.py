@@ -50,6 +50,21 @@ def _isolate_the_user_cache() -> None:
 _isolate_the_user_cache()
 
 
+def _share_one_mypy_cache() -> None:
+    """One mypy cache for every mypy run of the session, in-process or in a subprocess (through
+    MYPY_CACHE_DIR): SQLAlchemy, msgspec, Litestar and FastAPI are analysed once, not once per
+    generated project (14.5 s cold against 2 s warm for a Litestar project on this machine).
+    mypy checks each cached module against its source's hash, so projects that reuse a package
+    name only re-analyse what differs."""
+    if "MYPY_CACHE_DIR" not in os.environ:
+        directory = tempfile.mkdtemp(prefix="sublimate-test-mypy-")
+        os.environ["MYPY_CACHE_DIR"] = directory
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+
+
+_share_one_mypy_cache()
+
+
 def _use_checkout_runtime() -> None:
     """Import the runtime from this checkout when it is not installed as a regular package.
 
@@ -216,3 +231,9 @@ def server_urls() -> dict[str, str]:
 def server_admin() -> Callable[[str], Engine]:
     """``server_admin("mysql")``: an AUTOCOMMIT engine on the server (skips when unreachable)."""
     return _admin_engine
+
+
+@pytest.fixture(scope="session")
+def mypy_cache() -> Path:
+    """The session's shared mypy cache (see _share_one_mypy_cache), for `--cache-dir`."""
+    return Path(os.environ["MYPY_CACHE_DIR"])

@@ -53,7 +53,7 @@ def test_load_is_checked_against_the_model(tmp_path: Path) -> None:
     project = copy_example(tmp_path / "example", with_output=True)
     (project / "use_loads.py").write_text(USE, encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "use_loads.py"],
+        [sys.executable, "-m", "mypy", "--strict", "use_loads.py"],
         cwd=project,
         capture_output=True,
         text=True,

@@ -95,12 +95,11 @@ def test_one_flavour_prints_only_its_classes(
 
 
 def test_one_flavour_output_is_mypy_strict_and_ruff_clean(
-    outputs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+    outputs: dict[str, Path], mypy_cache: Path
 ) -> None:
-    cache = tmp_path_factory.mktemp("mypy-cache")  # shared: the second run reuses the stubs
     for flavour, project in outputs.items():
         mypy = subprocess.run(
-            [str(BIN / "mypy"), "--strict", "--cache-dir", str(cache), "shop"],
+            [str(BIN / "mypy"), "--strict", "--cache-dir", str(mypy_cache), "shop"],
             cwd=project,
             capture_output=True,
             text=True,

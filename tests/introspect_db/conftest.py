@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -43,9 +42,3 @@ def server_database(server_admin: Callable[[str], sa.Engine]) -> Iterator[Server
             return stack.enter_context(database_on(server_admin(backend), backend, prefix))
 
         yield create
-
-
-@pytest.fixture(scope="session")
-def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One mypy cache for every lint in the session: SQLAlchemy's stubs are analysed once."""
-    return tmp_path_factory.mktemp("mypy-cache")

@@ -186,7 +186,7 @@ def test_user_code_is_type_checked_by_mypy_strict(project: Path) -> None:
     (project / "app.py").write_text(APP, encoding="utf-8")
     (project / "bad.py").write_text(BAD, encoding="utf-8")
     result = subprocess.run(
-        [str(BIN / "mypy"), "--strict", "--no-incremental", "shop", "app.py", "bad.py"],
+        [str(BIN / "mypy"), "--strict", "shop", "app.py", "bad.py"],
         cwd=project,
         capture_output=True,
         text=True,
