@@ -33,14 +33,18 @@ from .views import model as model_views
 from .views import service as service_views
 
 RUNTIME = "sublimate_runtime"
-RUNTIME_API_VERSION = 3  # the sublimate_runtime API generated code is written against
+RUNTIME_API_VERSION = 4  # the sublimate_runtime API generated code is written against
 BLACK_VERSION = metadata.version("black")
 
-# What repository and service modules import besides the model, its types and its DTOs.
+# What repository and service modules import besides the model, its types and its DTOs. The
+# spec's vocabulary comes from its own module: the package's names alone made the import block
+# nine lines of every repository module, the same in all of them.
+_SPEC_MODULE = f"{RUNTIME}.repository_spec"
 _REPOSITORY_IMPORTS: tuple[Import, ...] = (
     ("builtins", ""),
     ("collections.abc", "Sequence"),
     ("typing", "TypeAlias"),
+    *((_SPEC_MODULE, name) for name in ("Key", "OrderBy", "RepositorySpec", "Where")),
     *(
         (RUNTIME, name)
         for name in (
@@ -56,13 +60,10 @@ _REPOSITORY_IMPORTS: tuple[Import, ...] = (
             "IdSoftDeleteRepository",
             "KeyedReadRepository",
             "Load",
-            "OrderBy",
             "ReadRepository",
             "Repository",
-            "RepositorySpec",
             "SoftDeleteRepository",
             "UniqueKeySpec",
-            "Where",
         )
     ),
 )
@@ -90,6 +91,31 @@ _DTO_IMPORTS: tuple[Import, ...] = (
     (RUNTIME, "check_filter_tree"),
     ("msgspec", "field"),
     *((RUNTIME, name) for name in views.FILTER_NAMES),
+)
+# dto = "pydantic": the same names from the runtime's pydantic module, and pydantic's own.
+PYDANTIC_DTO = f"{RUNTIME}.pydantic_dto"
+_PYDANTIC_DTO_IMPORTS: tuple[Import, ...] = (
+    ("builtins", ""),
+    ("enum", ""),
+    ("typing", "Annotated"),
+    ("typing", "Literal"),
+    ("typing", "Self"),
+    ("typing", "TypeAlias"),
+    ("pydantic", "Field"),
+    ("pydantic", "model_validator"),
+    *(
+        (PYDANTIC_DTO, name)
+        for name in (
+            "UNSET",
+            "InputModel",
+            "ReadModel",
+            "UnsetType",
+            "check_decimal",
+            "check_decimal_filter",
+            "check_filter_tree",
+            *views.FILTER_NAMES,
+        )
+    ),
 )
 _MODULE_BOUND = frozenset(
     name or module.split(".")[0] for module, name in _REPOSITORY_IMPORTS + _SERVICE_IMPORTS
@@ -161,6 +187,8 @@ def jobs(schema: Schema, settings: Settings, queries: tuple[QueryFile, ...] = ()
             continue
         if output.setting and not getattr(settings, output.setting, False):
             continue
+        if output.dto and output.dto != settings.dto:
+            continue
         if not output.per_entity:
             planned.append(Job(output, output.path))
             continue
@@ -231,6 +259,8 @@ class Renderer:
             self.flavours,
             self.filter_targets,
             self.entities,
+            self.settings.nested_depth,
+            dto=self.settings.dto,
         )
 
 
@@ -249,15 +279,20 @@ def _render_entity(
     flavours: sessions.Flavours,
     filter_targets: views.FilterTargets,
     entities: Mapping[str, Entity],
+    nested_depth: int,
+    *,
+    dto: str = "msgspec",
 ) -> str:
     view = entity_views.get(entity.name)
     if view is None:
         view = entity_views[entity.name] = views.build(
             entity,
             module_names=_MODULE_BOUND,
-            dto_bound=frozenset(b.bound for b in bind(_dto_candidates(entity))),
+            dto_bound=frozenset(b.bound for b in bind(_dto_candidates(entity, dto))),
             filter_targets=filter_targets,
             entities=entities,
+            nested_depth=nested_depth,
+            dto=dto,
         )
     module = entity.names.module
     names = entity.names
@@ -269,7 +304,7 @@ def _render_entity(
     elif output.template.startswith("fastapi"):
         candidates, extra = router.context(entity, view, flavours)
     elif output.template.startswith("dtos"):
-        candidates = list(_dto_candidates(entity))
+        candidates = list(_dto_candidates(entity, dto))
         renamed = {
             k: v for k, v in view.dto.dto_renames if not v.startswith(("builtins.", "builtins_."))
         }
@@ -280,7 +315,8 @@ def _render_entity(
             for module_, name in candidates
             if (name or module_) in renamed
         }
-        if view.dto.filter_package:  # `from .. import dtos as _dtos`: see naming
+        # `from .. import dtos as _dtos`: see naming; pydantic's is printed last by its template
+        if view.dto.filter_package and dto != "pydantic":
             candidates.append(("..", "dtos"))
             aliases[("..", "dtos")] = view.dto.filter_package
     else:
@@ -315,10 +351,16 @@ def _render_entity(
     return assemble(template, context, bindings, first_party)
 
 
-def _dto_candidates(entity: Entity) -> Iterable[Import]:
-    yield from _DTO_IMPORTS
+def _dto_candidates(entity: Entity, dto: str = "msgspec") -> Iterable[Import]:
+    if dto != "pydantic":
+        yield from _DTO_IMPORTS
+        for column in entity.columns:
+            yield from column.imports
+        return
+    yield from _PYDANTIC_DTO_IMPORTS
+    meta = ("msgspec", "Meta")  # a column's bounds: the runtime's pydantic version of Meta
     for column in entity.columns:
-        yield from column.imports
+        yield from ((PYDANTIC_DTO, "Meta") if i == meta else i for i in column.imports)
 
 
 def _render_schema(
@@ -358,6 +400,8 @@ def _render_schema(
         title = SUBPACKAGE_TITLES[output.path]
         if len(settings.sessions) == 1:  # "Repositories (async), ..."
             title = title.replace("sync and async", settings.sessions[0])
+        if output.path == "dtos/__init__.py":  # "pydantic DTOs, ..."
+            title = title.replace("msgspec", settings.dto)
         modules: list[str] = []
         if output.path == "dtos/__init__.py":  # the modules whose Filters others' fields hold
             targets = {e.name: (e.names.module, e.names.filter) for e in schema.entities}
@@ -372,6 +416,7 @@ def _render_schema(
             controllers=controllers,
             package=naming.literal(settings.package),
             cached=any(e.cached for e in schema.entities),
+            pydantic=settings.dto == "pydantic",
         )
     if output.template == "fastapi/app.py.jinja":
         modules = [e.names.module for e in schema.entities]

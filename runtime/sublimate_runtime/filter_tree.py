@@ -37,6 +37,7 @@ from sqlalchemy import ColumnElement, and_, false, not_, or_, true
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import aliased
 
+from .dto import is_pydantic
 from .filters import EqFilter
 
 MAX_FILTER_DEPTH = 6
@@ -103,8 +104,9 @@ class _Relation:
 class _Plan:
     """What a Filter type's fields mean on one model, read once from the mapper."""
 
-    # (field = attribute, the model's attribute, the column is nullable)
-    columns: tuple[tuple[str, Any, bool], ...]
+    # (field, its attribute's name: the same but for a pydantic field renamed from a name pydantic
+    # reserves, the model's attribute, the column is nullable)
+    columns: tuple[tuple[str, str, Any, bool], ...]
     relations: tuple[_Relation, ...]
     and_: str | None
     or_: str | None
@@ -127,11 +129,10 @@ def _make_plan(model: type[Any], filter_type: type[msgspec.Struct]) -> _Plan:
     mapper = sa_inspect(model)
     relationships = mapper.relationships
     column_attrs = mapper.column_attrs
-    columns: list[tuple[str, Any, bool]] = []
+    columns: list[tuple[str, str, Any, bool]] = []
     relations: list[_Relation] = []
     combinators: dict[str, str] = {}
-    wire_names = filter_type.__struct_encode_fields__
-    for field, wire in zip(filter_type.__struct_fields__, wire_names, strict=True):
+    for field, wire in _wire_fields(filter_type):
         if wire in (_AND, _OR, _NOT):
             combinators[wire] = field
         elif wire in relationships:
@@ -139,7 +140,7 @@ def _make_plan(model: type[Any], filter_type: type[msgspec.Struct]) -> _Plan:
             relations.append(_Relation(field, wire, bool(prop.uselist), prop.mapper.class_))
         elif wire in column_attrs:
             nullable = any(getattr(c, "nullable", True) for c in column_attrs[wire].columns)
-            columns.append((wire, getattr(model, wire), nullable))
+            columns.append((field, wire, getattr(model, wire), nullable))
     return _Plan(
         columns=tuple(columns),
         relations=tuple(relations),
@@ -149,14 +150,26 @@ def _make_plan(model: type[Any], filter_type: type[msgspec.Struct]) -> _Plan:
     )
 
 
+def _wire_fields(filter_type: type[Any]) -> list[tuple[str, str]]:
+    """(Python name, wire name) of each field of a Filter: a msgspec Struct's, or (``dto =
+    "pydantic"``) a pydantic model's, whose wire names are its validation aliases."""
+    if is_pydantic(filter_type):
+        from .pydantic_dto import field_names, wire_names
+
+        return list(zip(field_names(filter_type), wire_names(filter_type), strict=True))
+    fields: tuple[str, ...] = filter_type.__struct_fields__
+    return list(zip(fields, filter_type.__struct_encode_fields__, strict=True))
+
+
 @dataclass(slots=True)
 class _Compiled:
     conditions: list[ColumnElement[bool]]
     nullable: bool  # whether their AND can be NULL (unknown) rather than true or false
 
 
-def filter_conditions(model: type[Any], item: msgspec.Struct) -> list[ColumnElement[bool]]:
-    """The WHERE clauses (to AND) of a Filter of ``model``; see the module docstring."""
+def filter_conditions(model: type[Any], item: Any) -> list[ColumnElement[bool]]:
+    """The WHERE clauses (to AND) of a Filter of ``model`` (a msgspec Struct or a pydantic
+    model); see the module docstring."""
     return _compile(model, model, item, (model,)).conditions
 
 
@@ -168,8 +181,8 @@ def _compile(
     mistaken for another's)."""
     plan = _plan(model, type(item))
     out = _Compiled([], nullable=False)
-    for name, attribute, nullable in plan.columns:
-        value = getattr(item, name)
+    for field, name, attribute, nullable in plan.columns:
+        value = getattr(item, field)
         if value is not None:
             found = value.conditions(attribute if entity is model else getattr(entity, name))
             out.conditions.extend(found)

@@ -28,11 +28,13 @@ from sqlalchemy.orm import Session
 from .bulk_insert import bulk_rows
 from .dialects import delete_returns, dialect_of, update_returns, upsert_returns
 from .errors import DataError
+from .filter_flat import flat_page, spec_statement
 from .guards import is_deadlock, write_guard
 from .intents import READ_INTENT, WRITE_INTENT
 from .loading import RAISE, L, Load
 from .pagination import KeysetPage
 from .repository_spec import BULK, FRESH, F, M, O, OrderBy, RepositorySpec, Where
+from .type_args import type_argument
 
 _DEADLOCK_RETRIES = 3  # see _upsert
 
@@ -51,6 +53,10 @@ class ReadRepository(Generic[M, F, O, L]):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         spec = cls.__dict__.get("spec")
+        if spec is None and (model := type_argument(cls, ReadRepository, "M")) is not None:
+            spec = RepositorySpec.made_for(model)  # made by the generated module, above the class
+            if spec is not None:
+                cls.spec = spec
         if spec is not None:
             cls.model = spec.model
 
@@ -87,7 +93,7 @@ class ReadRepository(Generic[M, F, O, L]):
 
     def count(self, where: Where[F] = None) -> int:
         """How many rows match."""
-        return self._count(self.spec.conditions(where, False))
+        return self._counted(where, False)
 
     def exists(self, where: Where[F] = None) -> bool:
         """Whether any row matches: SELECT EXISTS, never a count."""
@@ -161,8 +167,12 @@ class ReadRepository(Generic[M, F, O, L]):
         include_deleted: bool,
         load: Load[Any] = None,
     ) -> builtins.list[M]:
-        conditions = self.spec.conditions(where, include_deleted)
-        return self._rows(self.spec.select_page(conditions, order_by, limit, offset), load)
+        spec = self.spec
+        flat = flat_page(spec, where, order_by, limit, offset, include_deleted, load)
+        if flat is not None:
+            return builtins.list(self.session.scalars(*flat, bind_arguments=READ_INTENT))
+        conditions = spec.conditions(where, include_deleted)
+        return self._rows(spec.select_page(conditions, order_by, limit, offset), load)
 
     def _list_and_count(
         self,
@@ -174,17 +184,20 @@ class ReadRepository(Generic[M, F, O, L]):
         load: Load[Any] = None,
     ) -> tuple[builtins.list[M], int]:
         spec = self.spec
-        conditions = spec.conditions(where, include_deleted)
-        statement = spec.select_counted(conditions, order_by, limit, offset)
-        statement = statement.options(*spec.loads.options(load))
+        flat = flat_page(spec, where, order_by, limit, offset, include_deleted, load, True)
+        statement, params = flat or (None, None)
+        if statement is None:
+            conditions = spec.conditions(where, include_deleted)
+            statement = spec.select_counted(conditions, order_by, limit, offset)
+            statement = statement.options(*spec.loads.options(load))
 
         def fetch() -> tuple[builtins.list[M], int]:
-            rows = self.session.execute(statement, bind_arguments=READ_INTENT).all()
+            rows = self.session.execute(statement, params, bind_arguments=READ_INTENT).all()
             if rows:
                 return [row[0] for row in rows], rows[0][1]
             if offset == 0 and limit != 0:
                 return [], 0
-            return [], self._count(conditions)
+            return [], self._counted(where, include_deleted)
 
         cache = None if load else spec.cache
         return fetch() if cache is None else cache.list_and_count(self.session, statement, fetch)
@@ -193,10 +206,25 @@ class ReadRepository(Generic[M, F, O, L]):
         counted: int = self._scalar(self.spec.select_count(conditions), int)
         return counted
 
+    def _counted(self, where: Where[F], include_deleted: bool) -> int:
+        counted: int = self._where_scalar("count", int, where, include_deleted)
+        return counted
+
     def _exists(self, where: Where[F], include_deleted: bool) -> bool:
-        statement = self.spec.select_exists(self.spec.conditions(where, include_deleted))
-        found: bool = self._scalar(statement, bool)
+        found: bool = self._where_scalar("exists", bool, where, include_deleted)
         return found
+
+    def _where_scalar(
+        self, what: str, kind: Callable[[Any], Any], where: Where[F], include_deleted: bool
+    ) -> Any:
+        """``count`` or ``exists``; over a flat Filter, one statement per shape (.filter_flat)."""
+        spec = self.spec
+        build = spec.select_count if what == "count" else spec.select_exists
+        flat = spec_statement(spec, what, where, include_deleted, build)
+        if flat is None:
+            return self._scalar(build(spec.conditions(where, include_deleted)), kind)
+        result = self.session.execute(*flat, bind_arguments=READ_INTENT)
+        return kind(result.scalar_one())
 
     def _scalar(self, statement: Select[Any], kind: Callable[[Any], Any]) -> Any:
         def load() -> Any:
@@ -497,7 +525,7 @@ class SoftDeleteRepository(Repository[M, F, O, L]):
 
     def count(self, where: Where[F] = None, *, include_deleted: bool = False) -> int:
         """How many rows match."""
-        return self._count(self.spec.conditions(where, include_deleted))
+        return self._counted(where, include_deleted)
 
     def exists(self, where: Where[F] = None, *, include_deleted: bool = False) -> bool:
         """Whether any row matches: SELECT EXISTS, never a count."""

@@ -26,11 +26,13 @@ from .dialects import (
     upsert_returns,
 )
 from .errors import DataError
+from .filter_flat import flat_page, spec_statement
 from .guards import async_write_guard, is_deadlock
 from .intents import READ_INTENT, WRITE_INTENT
 from .loading import RAISE, L, Load
 from .pagination import KeysetPage
 from .repository_spec import BULK, FRESH, F, M, O, OrderBy, RepositorySpec, Where
+from .type_args import type_argument
 
 if TYPE_CHECKING:  # asyncio needs greenlet; a sync-only application need not install it
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,6 +55,10 @@ class AsyncReadRepository(Generic[M, F, O, L]):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         spec = cls.__dict__.get("spec")
+        if spec is None and (model := type_argument(cls, AsyncReadRepository, "M")) is not None:
+            spec = RepositorySpec.made_for(model)  # made by the generated module, above the class
+            if spec is not None:
+                cls.spec = spec
         if spec is not None:
             cls.model = spec.model
 
@@ -89,7 +95,7 @@ class AsyncReadRepository(Generic[M, F, O, L]):
 
     async def count(self, where: Where[F] = None) -> int:
         """How many rows match."""
-        return await self._count(self.spec.conditions(where, False))
+        return await self._counted(where, False)
 
     async def exists(self, where: Where[F] = None) -> bool:
         """Whether any row matches: SELECT EXISTS, never a count."""
@@ -173,8 +179,12 @@ class AsyncReadRepository(Generic[M, F, O, L]):
         include_deleted: bool,
         load: Load[Any] = None,
     ) -> builtins.list[M]:
-        conditions = self.spec.conditions(where, include_deleted)
-        return await self._rows(self.spec.select_page(conditions, order_by, limit, offset), load)
+        spec = self.spec
+        flat = flat_page(spec, where, order_by, limit, offset, include_deleted, load)
+        if flat is not None:
+            return builtins.list(await self.session.scalars(*flat, bind_arguments=READ_INTENT))
+        conditions = spec.conditions(where, include_deleted)
+        return await self._rows(spec.select_page(conditions, order_by, limit, offset), load)
 
     async def _list_and_count(
         self,
@@ -186,17 +196,20 @@ class AsyncReadRepository(Generic[M, F, O, L]):
         load: Load[Any] = None,
     ) -> tuple[builtins.list[M], int]:
         spec = self.spec
-        conditions = spec.conditions(where, include_deleted)
-        statement = spec.select_counted(conditions, order_by, limit, offset)
-        statement = statement.options(*spec.loads.options(load))
+        flat = flat_page(spec, where, order_by, limit, offset, include_deleted, load, True)
+        statement, params = flat or (None, None)
+        if statement is None:
+            conditions = spec.conditions(where, include_deleted)
+            statement = spec.select_counted(conditions, order_by, limit, offset)
+            statement = statement.options(*spec.loads.options(load))
 
         async def fetch() -> tuple[builtins.list[M], int]:
-            rows = (await self.session.execute(statement, bind_arguments=READ_INTENT)).all()
-            if rows:
+            result = await self.session.execute(statement, params, bind_arguments=READ_INTENT)
+            if rows := result.all():
                 return [row[0] for row in rows], rows[0][1]
             if offset == 0 and limit != 0:
                 return [], 0
-            return [], await self._count(conditions)
+            return [], await self._counted(where, include_deleted)
 
         cache = None if load else spec.cache
         return (
@@ -209,10 +222,25 @@ class AsyncReadRepository(Generic[M, F, O, L]):
         counted: int = await self._scalar(self.spec.select_count(conditions), int)
         return counted
 
+    async def _counted(self, where: Where[F], include_deleted: bool) -> int:
+        counted: int = await self._where_scalar("count", int, where, include_deleted)
+        return counted
+
     async def _exists(self, where: Where[F], include_deleted: bool) -> bool:
-        statement = self.spec.select_exists(self.spec.conditions(where, include_deleted))
-        found: bool = await self._scalar(statement, bool)
+        found: bool = await self._where_scalar("exists", bool, where, include_deleted)
         return found
+
+    async def _where_scalar(
+        self, what: str, kind: Callable[[Any], Any], where: Where[F], include_deleted: bool
+    ) -> Any:
+        """``count`` or ``exists``; over a flat Filter, one statement per shape (.filter_flat)."""
+        spec = self.spec
+        build = spec.select_count if what == "count" else spec.select_exists
+        flat = spec_statement(spec, what, where, include_deleted, build)
+        if flat is None:
+            return await self._scalar(build(spec.conditions(where, include_deleted)), kind)
+        result = await self.session.execute(*flat, bind_arguments=READ_INTENT)
+        return kind(result.scalar_one())
 
     async def _scalar(self, statement: Select[Any], kind: Callable[[Any], Any]) -> Any:
         async def load() -> Any:
@@ -521,7 +549,7 @@ class AsyncSoftDeleteRepository(AsyncRepository[M, F, O, L]):
 
     async def count(self, where: Where[F] = None, *, include_deleted: bool = False) -> int:
         """How many rows match."""
-        return await self._count(self.spec.conditions(where, include_deleted))
+        return await self._counted(where, include_deleted)
 
     async def exists(self, where: Where[F] = None, *, include_deleted: bool = False) -> bool:
         """Whether any row matches: SELECT EXISTS, never a count."""

@@ -9,6 +9,7 @@ on first use: mappers may not be configured when the generated module is importe
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -35,7 +36,7 @@ from sqlalchemy.engine import Dialect
 from .bulk_insert import InsertPlan, insert_plan
 from .data_errors import column_that_cannot_fit
 from .dialects import upsert_returns, upsert_statement
-from .dto import set_fields
+from .dto import is_pydantic, set_fields
 from .errors import ConflictError, DataError, NotFoundError, UniqueKeySpec
 from .filter_tree import filter_conditions
 from .keyset import Keyset, KeysetQuery, build_keyset, keyset_query, order_names
@@ -55,8 +56,24 @@ OrderBy: TypeAlias = O | Sequence[O] | None
 
 FRESH: Mapping[str, Any] = {"populate_existing": True}  # read back what a write changed
 BULK: Mapping[str, Any] = {"synchronize_session": False}  # the RETURNING rows refresh instead
+_MADE: weakref.WeakKeyDictionary[type[Any], RepositorySpec[Any]] = weakref.WeakKeyDictionary()
 _MAX_UPSERTS = 32  # upsert statements kept per model (one per dialect, key and updated columns)
 _MAX_KEYSETS = 64  # orders kept per model (the HTTP API lets clients combine terms freely)
+
+
+def Key(  # named as the constructor it stands for: `"email": Key("uq_customers_email", "email")`
+    constraint_name: str | None,
+    *columns: str,
+    sql: Sequence[str] | None = None,
+    primary: bool = False,
+) -> UniqueKeySpec:
+    """A unique key as a generated spec declares it: the constraint's name, then the columns'
+    attribute names; ``sql`` only where the database names differ from the attributes (the spec
+    prints a model's facts, not the same names twice). The same :class:`UniqueKeySpec` as the
+    keyword form builds, made once at import: nothing of it runs per call."""
+    return UniqueKeySpec(
+        constraint_name, columns, columns if sql is None else tuple(sql), primary=primary
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +94,13 @@ class RepositorySpec(Generic[M]):
     """The facts of one model that its repositories act on, as the generator found them.
 
     ``keys`` maps each conflict-target name (the ``on`` of ``upsert``) to its unique key, the
-    primary key first; ``updatable`` are the attributes ``update`` may write (the Update DTO's
-    fields); ``orderable`` the attributes the Order enum names (a Filter DTO needs no list: its
-    fields name what it filters, :mod:`.filter_tree`); ``cursor`` the type a keyset cursor
-    decodes to (bounded like the DTO fields, so a tampered cursor is an ``InvalidCursorError``,
-    never a value the database refuses).
+    primary key first; given as a sequence, each key is named by its columns (``("sku",
+    "vendor_id")`` -> ``"sku_and_vendor_id"``, the generator's rule; it prints the mapping when a
+    name differs); ``updatable`` are the attributes ``update`` may write (the Update DTO's fields);
+    ``orderable`` the attributes the Order enum names (a Filter DTO needs no list: its fields name
+    what it filters, :mod:`.filter_tree`); ``cursor`` the type a keyset cursor decodes to (bounded
+    like the DTO fields, so a tampered cursor is an ``InvalidCursorError``, never a value the
+    database refuses).
     ``soft_delete`` and ``version`` name the "deleted at" and optimistic-locking attributes;
     ``cached`` makes reads go through a :class:`ModelCache` (made here, at import, so that
     invalidation knows the model before any read).
@@ -91,7 +110,7 @@ class RepositorySpec(Generic[M]):
         self,
         model: type[M],
         *,
-        keys: Mapping[str, UniqueKeySpec] | None = None,
+        keys: Mapping[str, UniqueKeySpec] | Sequence[UniqueKeySpec] | None = None,
         updatable: Sequence[str] = (),
         orderable: Sequence[str] = (),
         cursor: Any = None,
@@ -101,7 +120,12 @@ class RepositorySpec(Generic[M]):
     ) -> None:
         self.model = model
         self.name = model.__name__
-        self.keys: Mapping[str, UniqueKeySpec] = dict(keys or {})
+        _MADE[model] = self
+        self.keys: Mapping[str, UniqueKeySpec] = (
+            dict(keys)
+            if isinstance(keys, Mapping)
+            else {"_and_".join(key.columns): key for key in keys or ()}
+        )
         self.key_specs = tuple(self.keys.values())
         self.updatable = tuple(updatable)
         self.orderable = tuple(orderable)
@@ -116,6 +140,12 @@ class RepositorySpec(Generic[M]):
             self.cache = ModelCache(model, unique_keys=unique)
         self._upserts: dict[tuple[Any, ...], Any] = {}
         self._keysets: dict[tuple[str, ...], Keyset] = {}
+
+    @staticmethod
+    def made_for(model: type[Any]) -> RepositorySpec[Any] | None:
+        """The spec last made for `model`: a repository class whose type arguments name the model
+        and that does not set `spec` itself takes it (the generated module makes it just above)."""
+        return _MADE.get(model)
 
     @cached_property
     def mapped(self) -> _Mapped:
@@ -168,7 +198,7 @@ class RepositorySpec(Generic[M]):
             return conditions
         items = where if isinstance(where, Sequence) else (where,)
         for item in items:
-            if isinstance(item, msgspec.Struct):
+            if isinstance(item, msgspec.Struct) or is_pydantic(type(item)):  # a Filter
                 conditions.extend(filter_conditions(self.model, item))
             else:
                 conditions.append(item)
@@ -297,7 +327,7 @@ class RepositorySpec(Generic[M]):
         state = instance.__dict__
         return {name: state[name] for name in self.mapped.columns if name in state}
 
-    def changes(self, changes: msgspec.Struct) -> dict[str, Any]:
+    def changes(self, changes: Any) -> dict[str, Any]:
         """The fields of an Update DTO that are set, never the extra fields of a subclass."""
         values = set_fields(changes)
         return {name: values[name] for name in self.updatable if name in values}

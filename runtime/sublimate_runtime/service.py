@@ -33,11 +33,10 @@ import builtins
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-import msgspec
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from .dto import set_fields, validated
+from .dto import dto_fields, set_fields, validated
 from .guards import write_guard
 from .intents import READ_INTENT
 from .nested import ShapeT, shape_paths, to_shapes
@@ -52,6 +51,7 @@ from .read_rows import (
     row_reader,
     with_items,
 )
+from .type_args import type_argument
 
 __all__ = [
     "ReadOnlyServiceBase",
@@ -67,7 +67,7 @@ ModelT = TypeVar("ModelT")  # the mapped class
 ReadT = TypeVar("ReadT")  # <M>Read
 WhereT = TypeVar("WhereT")  # <M>Where: what `list` and `count` filter on
 OrderT = TypeVar("OrderT")  # <M>OrderBy
-CreateT = TypeVar("CreateT", bound=msgspec.Struct)  # <M>Create
+CreateT = TypeVar("CreateT")  # <M>Create: a msgspec Struct or a pydantic model
 KeyT = TypeVar("KeyT")  # <M>Key: the unique-key names an upsert may match on
 
 # Protocol variables have the variance of where they appear.
@@ -189,12 +189,12 @@ def keyset_page_with(
 
 
 def new_row(
-    model: Callable[..., ModelT], create: type[msgspec.Struct], data: msgspec.Struct
+    model: Callable[..., ModelT], create: type[Any], data: Any
 ) -> ModelT:
     """A row from the fields set in `data` that `create` declares: a subclass of the Create DTO
     may carry extra fields for its own methods, which are not columns (both flavours)."""
     values = set_fields(data)
-    return model(**{name: values[name] for name in create.__struct_fields__ if name in values})
+    return model(**{name: values[name] for name in dto_fields(create) if name in values})
 
 
 class ReadOnlyServiceBase(Generic[ModelT, ReadT, WhereT, OrderT]):
@@ -294,6 +294,14 @@ class ServiceBase(
     repository: Rows[ModelT, WhereT, OrderT, KeyT]
     _model: type[ModelT]
     _create: type[CreateT]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # The model and its Create DTO, read off the class's type arguments unless it sets them.
+        for name, parameter in (("_model", "ModelT"), ("_create", "CreateT")):
+            found = type_argument(cls, ServiceBase, parameter)
+            if name not in vars(cls) and found is not None:
+                setattr(cls, name, found)
+        super().__init_subclass__(**kwargs)
 
     def list_after(
         self,

@@ -27,6 +27,7 @@ from .read_rows import (
     with_items,
 )
 from .service import CreateT, KeyT, ModelT, OrderT, ReadT, WhereT, new_row, offset_page
+from .type_args import type_argument
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
@@ -237,6 +238,14 @@ class AsyncServiceBase(
     repository: AsyncRows[ModelT, WhereT, OrderT, KeyT]
     _model: type[ModelT]
     _create: type[CreateT]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # The model and its Create DTO, read off the class's type arguments unless it sets them.
+        for name, parameter in (("_model", "ModelT"), ("_create", "CreateT")):
+            found = type_argument(cls, AsyncServiceBase, parameter)
+            if name not in vars(cls) and found is not None:
+                setattr(cls, name, found)
+        super().__init_subclass__(**kwargs)
 
     async def list_after(
         self,

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
-import msgspec
 from sqlalchemy.orm import Session
 
 from .dto import validated
@@ -37,7 +36,7 @@ from .service import (
 
 __all__ = ["IdReadOnlyServiceBase", "IdServiceBase"]
 
-UpdateT = TypeVar("UpdateT", bound=msgspec.Struct)  # <M>Update
+UpdateT = TypeVar("UpdateT")  # <M>Update: a msgspec Struct or a pydantic model
 IdT = TypeVar("IdT")  # the type of the `id` column
 
 _Row = TypeVar("_Row")

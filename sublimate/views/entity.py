@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .. import naming
 from ..ir import Entity, EntityKind
-from .fields import FILTER_NAMES, DtoFields, Field, FilterTargets, ReadGuard, dto_fields
+from .fields import (
+    FILTER_NAMES,
+    DtoFields,
+    Field,
+    FilterTargets,
+    ReadGuard,
+    dto_fields,
+    nested_field,
+)
 from .keys import Getter, KeyView, key_view
 from .loads import LoadMember, load_members
 from .nested import DEFAULT_DEPTH, NestedRead, nested_reads
@@ -60,7 +68,12 @@ class EntityView:
     repository_base: str
     repository_params: str
     by_id: bool  # the base has the key-specific methods too (see _keyed_by_id)
-    inherited_doc: str
+    # No method of its own: the repository class body is `pass` (its spec comes from the type
+    # arguments, see sublimate_runtime.type_args).
+    repository_empty: bool
+    repository_doc: str  # the module docstring, one line: the source and the runtime base
+    service_doc: str  # the same for the service module, and where to extend it
+    dto_doc: str  # the same for the DTO module
 
     @staticmethod
     def lit(value: object) -> str:
@@ -86,6 +99,8 @@ def build(
     dto_bound: frozenset[str],
     filter_targets: FilterTargets | None = None,
     entities: Mapping[str, Entity] | None = None,
+    nested_depth: int = DEFAULT_DEPTH,
+    dto: str = "msgspec",
 ) -> EntityView:
     """The view of one entity; `module_names` are the names repository/service modules bind,
     `filter_targets` where the Filters of related entities are (see fields.dto_fields),
@@ -102,7 +117,7 @@ def build(
     elif by_id:
         params.append(keys.pk_key_type)
     members = load_members(entity, entities or {})
-    dto = dto_fields(entity, dto_bound, filter_targets)
+    dto_view = dto_fields(entity, dto_bound, filter_targets, dto)
     load_type = names.load if members else None
     if load_type is not None:
         params.append(load_type)  # the bases' last type parameter (default: no Load enum)
@@ -113,16 +128,19 @@ def build(
         order_alias=names.order_by,
         to_read_fn=names.to_read,
         keys=keys,
-        dto=dto,
+        dto=dto_view,
         order_members=_order_members(entity),
         load_members=members,
         load_type=load_type,
-        nested=nested_reads(
-            entity,
-            entities or {},
-            depth=DEFAULT_DEPTH,
-            package=dto.filter_package,
-            renames=dict(dto.dto_renames),
+        nested=tuple(
+            replace(n, field=nested_field(entity, n.field, dict(dto_view.dto_renames), dto))
+            for n in nested_reads(
+                entity,
+                entities or {},
+                depth=nested_depth,
+                package=dto_view.filter_package,
+                renames=dict(dto_view.dto_renames),
+            )
         ),
         read_options=_read_options(entity, load_type),
         read_args=_read_args(entity, load_type),
@@ -131,7 +149,14 @@ def build(
         repository_base=("Id" if by_id else "") + _repository_base(entity),
         repository_params=", ".join(params),
         by_id=by_id,
-        inherited_doc=_inherited_doc(entity, by_id),
+        repository_empty=not (
+            (entity.primary_key and not by_id)
+            or keys.unique_getters
+            or (entity.writable and (entity.version_column or not by_id))
+        ),
+        repository_doc=_repository_doc(entity, by_id),
+        dto_doc=f'"""Source: {_source(entity)}. {dto} DTOs: what crosses the API boundary."""',
+        service_doc=f'"""Source: {_source(entity)}. Extend these use cases in {_custom(entity)}"""',
     )
 
 
@@ -188,10 +213,16 @@ def _keyed_by_id(entity: Entity, keys: KeyView) -> bool:
     return not entity.writable or keys.default_conflict == "id"
 
 
-def _inherited_doc(entity: Entity, by_id: bool) -> str:
-    """The module docstring's line that names the runtime base (its methods are listed there)."""
+def _repository_doc(entity: Entity, by_id: bool) -> str:
+    """The repository module's docstring: what it reads (a view is read-only), and the runtime
+    base whose methods are the rest (the header comment already names the model)."""
     base = ("Id" if by_id else "") + _repository_base(entity)
-    return f"Every other method is sublimate_runtime.{base}'s, typed for this model."
+    return f'"""Source: {_source(entity)}. Every other method is sublimate_runtime.{base}\'s."""'
+
+
+def _custom(entity: Entity) -> str:
+    """Where the service module's docstring sends a reader who wants to extend it."""
+    return f"custom/{entity.names.module}.py."
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -200,8 +231,13 @@ def _wrap(text: str, width: int) -> list[str]:
 
 def _doc_name(entity: Entity) -> str:
     """What a module docstring's `Source:` line names; on two lines when it would be long."""
-    kind = "view" if entity.kind is EntityKind.VIEW else "table"
-    table = f'{kind} "{naming.comment_text(entity.table, limit=60)}"'
+    table = _source(entity)
     model = f"(model {naming.comment_text(entity.source, limit=60)})"
     one_line = f"{table} {model}"
     return one_line if len(f"Source: {one_line}.") <= _DOC_WIDTH else f"{table}\n{model}"
+
+
+def _source(entity: Entity) -> str:
+    """`table "customers"` or `view "sensor_totals"`: what a module docstring says it is from."""
+    kind = "view" if entity.kind is EntityKind.VIEW else "table"
+    return f'{kind} "{naming.comment_text(entity.table, limit=60)}"'

@@ -30,7 +30,7 @@ class KeyView:
     pk_key_type: str  # delete_many's element type: "int" or "tuple[int, int]"
     pk_tuple_type: str  # the keyset cursor's type
     unique_getters: tuple[Getter, ...]
-    key_entries: tuple[tuple[str, str], ...]  # ('"sku"', 'UniqueKeySpec(...)')
+    spec_keys: str  # the RepositorySpec's `keys`: '(Key("pk_tags", "id", primary=True),)'
     key_literals: str  # the <M>Key Literal's members
     default_conflict: str
     put_conflict: str
@@ -72,9 +72,7 @@ def key_view(entity: Entity, module_names: frozenset[str]) -> KeyView:
         # InvalidCursorError, not a value the database refuses.
         pk_tuple_type=f"tuple[{', '.join(c.dto_type for c in pk)}]" if pk else "tuple[()]",
         unique_getters=tuple(getters),
-        key_entries=tuple(
-            (naming.literal(k.name), _unique_key_spec(k)) for k in entity.unique_keys
-        ),
+        spec_keys=_spec_keys(entity.unique_keys),
         key_literals=", ".join(naming.literal(k.name) for k in entity.unique_keys),
         default_conflict=default_conflict,
         put_conflict=put_conflict,
@@ -87,12 +85,26 @@ def tuple_expr(items: list[str]) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
+def _spec_keys(keys: tuple[UniqueKey, ...]) -> str:
+    """The unique keys as the spec declares them: a tuple, each key named by its columns as the
+    runtime names it (naming.key_name's rule), or a mapping when a name had to differ (two keys
+    on the same columns)."""
+    if not keys:
+        return ""
+    if all(k.name == naming.key_name(k.columns) for k in keys):
+        return tuple_expr([_unique_key_spec(k) for k in keys])
+    return "{" + ", ".join(f"{naming.literal(k.name)}: {_unique_key_spec(k)}" for k in keys) + "}"
+
+
 def _unique_key_spec(key: UniqueKey) -> str:
-    return (
-        f"UniqueKeySpec(constraint_name={naming.literal(key.constraint_name)}, "
-        f"columns={naming.literal(key.columns)}, sql_columns={naming.literal(key.sql_columns)}"
-        + (", primary=True)" if key.is_primary else ")")
-    )
+    """`Key("uq_customers_email", "email")`: the runtime's compact UniqueKeySpec, the database
+    column names printed only where they differ from the attributes."""
+    args = [naming.literal(key.constraint_name), *(naming.literal(c) for c in key.columns)]
+    if key.sql_columns != key.columns:
+        args.append(f"sql={naming.literal(key.sql_columns)}")
+    if key.is_primary:
+        args.append("primary=True")
+    return f"Key({', '.join(args)})"
 
 
 def upsert_defaults(entity: Entity) -> tuple[str, str]:

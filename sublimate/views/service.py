@@ -24,7 +24,6 @@ class ServiceClass:
     name: str  # CustomerService
     base: str  # ServiceBase[Customer, CustomerRead, ...]: the runtime base and its type arguments
     repository: str  # CustomerRepository
-    session: str  # for the docstring: "a Session"
     # `get_with`'s shape parameter, printed for a model whose `get` is printed (a key that is not
     # one `id` column) and that has nested Read DTOs; "" when it is not printed.
     shape_param: str
@@ -70,7 +69,6 @@ def build(
             name=n.async_service if is_async else n.service,
             base=f"{'Async' if is_async else ''}{kind}[{', '.join(arguments)}]",
             repository=n.async_repository if is_async else n.repository,
-            session="an asyncio AsyncSession" if is_async else "a Session",
             shape_param=shape,
             keyset=keyset_printed(entity, view),
         )

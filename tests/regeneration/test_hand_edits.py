@@ -18,7 +18,8 @@ def _one_line(stderr: str) -> str:
 
 def test_an_edited_file_stops_generate_before_anything_is_written(project: Path) -> None:
     service = out(project) / "services" / "customer.py"
-    edited = service.read_text().replace("_model = Customer", "_model = Customer  # mine", 1)
+    line = "repository_class = CustomerRepository"
+    edited = service.read_text().replace(line, f"{line}  # mine", 1)
     assert edited != service.read_text()
     service.write_text(edited)
     widen_customer_email(project)  # there is something else to write, too
