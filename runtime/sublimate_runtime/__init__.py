@@ -3,10 +3,11 @@
 Generated code imports names from this top-level package, so modules can move without breaking
 it; the only exceptions are the modules of an optional extra, which the top level must not import:
 ``sublimate_runtime.migrations`` (Alembic's env.py, extra ``migrations``),
-``sublimate_runtime.litestar`` (the Litestar app, extra ``litestar``) and
-``sublimate_runtime.fastapi`` (the FastAPI routers, extra ``fastapi``). ``RUNTIME_API_VERSION``
-changes when a public name changes incompatibly; generated code checks the version it was written
-against.
+``sublimate_runtime.litestar`` (the Litestar app, extra ``litestar``),
+``sublimate_runtime.fastapi`` (the FastAPI routers, extra ``fastapi``) and
+``sublimate_runtime.pydantic_dto`` (the DTOs of ``dto = "pydantic"``, extra ``pydantic``).
+``RUNTIME_API_VERSION`` changes when a public name changes incompatibly; generated code checks
+the version it was written against.
 
 Importing the package loads the core only: what the generated sync repositories and services of a
 model without a cache run on. The other public names are resolved on first use (``__getattr__``,
@@ -61,7 +62,7 @@ from .filters import (
 from .guards import async_write_guard, write_guard
 from .integrity import translate_integrity_error
 from .intents import READ_INTENT, WRITE_INTENT, primary
-from .loading import Load, UnknownLoadError
+from .loading import Load, NotLoadedError, UnknownLoadError
 from .nested import ShapeT, read_shape, shape_paths, to_shape, to_shapes
 from .pagination import (
     InvalidCursorError,
@@ -118,7 +119,7 @@ if TYPE_CHECKING:  # what __getattr__ resolves, for type checkers
     from .service_async import AsyncReadOnlyServiceBase, AsyncServiceBase
     from .service_id_async import AsyncIdReadOnlyServiceBase, AsyncIdServiceBase
 
-RUNTIME_API_VERSION = 3
+RUNTIME_API_VERSION = 4
 
 _ON_FIRST_USE: dict[str, tuple[str, ...]] = {
     # The asyncio flavour: generated modules with async classes load it, sync-only ones never do.
@@ -220,6 +221,7 @@ __all__ = [
     "ModelCache",
     "NoReplicaAvailableError",
     "NotFoundError",
+    "NotLoadedError",
     "NullableEqFilter",
     "NullableRangeFilter",
     "NullableTextFilter",

@@ -26,6 +26,7 @@ REQUIRED = {
     "advanced_alchemy_input",
     "sessions_sync",  # `sessions = ["sync"]`: one flavour
     "factories_on",  # `factories = true`: factories/ and testing.py
+    "pydantic_on",  # `dto = "pydantic"` (with FastAPI and Litestar): pydantic v2 DTOs
 }
 
 # Enough of a diff to see what changed, not the whole tree of a template change.
@@ -48,12 +49,6 @@ def describe(committed: dict[str, bytes], generated: dict[str, bytes]) -> str:
     if len(diff) > DIFF_LINES:
         diff = [*diff[:DIFF_LINES], f"... {len(diff) - DIFF_LINES} more diff lines\n"]
     return "\n".join(lines) + "\n" + "".join(diff)
-
-
-@pytest.fixture(scope="module")
-def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One mypy cache for every case: SQLAlchemy, msgspec, Litestar are analysed once."""
-    return tmp_path_factory.mktemp("golden-mypy")
 
 
 def test_every_required_configuration_has_a_case() -> None:

@@ -88,9 +88,11 @@ CONTRACT = {
     # query_pages.py: a typed SQL `:many_after` query's keyset pages (issue 16)
     "PageTerm",
     "QueryPages",
-    # loading.py: the repositories' `load=` (issue 15): its type, and a path that is not one
+    # loading.py: the repositories' `load=` (issue 15): its type, a path that is not one, and a
+    # relationship read that was not loaded
     "Load",
     "UnknownLoadError",
+    "NotLoadedError",
     # nested.py: nested Read DTOs (issue 15): the services' shapes, the controllers' `load`
     "ShapeT",
     "shape_paths",
@@ -121,4 +123,6 @@ def test_public_names() -> None:
     assert set(sublimate_runtime.__all__) == CONTRACT
     assert all(hasattr(sublimate_runtime, name) for name in CONTRACT)
     # 3 (0.3.0): load=, nested reads, filter trees, keyset pages over any order
-    assert sublimate_runtime.RUNTIME_API_VERSION == 3
+    # 4 (0.4.0): repositories and services read their spec, model and Create DTO off their type
+    # arguments (sublimate_runtime.type_args); web.py; pydantic DTOs
+    assert sublimate_runtime.RUNTIME_API_VERSION == 4

@@ -42,6 +42,7 @@ OPTIONAL = {
     "migration_sequences",
     "litestar",
     "fastapi",
+    "pydantic_dto",
     "extras",
     "error_details",
     "domain",
@@ -55,6 +56,7 @@ THIRD_PARTY_OPTIONS = (
     "alembic",
     "litestar",
     "fastapi",
+    "pydantic",
     "sqlalchemy.ext.asyncio",
 )
 
@@ -208,8 +210,14 @@ def test_a_cached_model_loads_the_cache_machinery_and_reads_without_dogpile() ->
             "redis",
             "SUBLIMATE_CACHE_URL needs redis: pip install 'sublimate-runtime[redis]'",
         ),
+        (
+            "import sublimate_runtime.pydantic_dto",
+            "pydantic",
+            "sublimate_runtime.pydantic_dto needs pydantic:"
+            " pip install 'sublimate-runtime[pydantic]'",
+        ),
     ],
-    ids=["cache", "migrations", "litestar", "fastapi", "redis"],
+    ids=["cache", "migrations", "litestar", "fastapi", "redis", "pydantic"],
 )
 def test_a_missing_extra_fails_at_import_with_one_line_naming_it(
     code: str, blocked: str, message: str
@@ -265,7 +273,7 @@ def test_lazy_names_are_typed_for_mypy(tmp_path: Path) -> None:
     )
     mypy = Path(sys.executable).with_name("mypy")
     done = subprocess.run(
-        [mypy, "--strict", "--cache-dir", tmp_path / "cache", source],
+        [mypy, "--strict", source],
         cwd=ROOT,
         capture_output=True,
         text=True,
