@@ -28,7 +28,7 @@ ValidationError, and is what a web layer should call.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -59,23 +59,36 @@ def check_filter_tree(root: msgspec.Struct) -> None:
     Filter decoded bottom-up runs this on each level, each walk bounded by the limits the levels
     below already passed.
     """
-    pending: list[tuple[msgspec.Struct, int]] = [(root, 1)]
+    check_tree(root, _struct_fields, EqFilter, msgspec.Struct)
+
+
+def _struct_fields(node: Any) -> Iterable[str]:
+    return node.__struct_fields__  # type: ignore[no-any-return]
+
+
+def check_tree(
+    root: Any, fields_of: Callable[[Any], Iterable[str]], column_filter: type, node: type
+) -> None:
+    """:func:`check_filter_tree` for either DTO flavour: ``fields_of`` names a Filter's fields,
+    ``column_filter`` is the column filters' base and ``node`` the Filters' (the pydantic flavour
+    passes its own, sublimate_runtime.pydantic_dto)."""
+    pending: list[tuple[Any, int]] = [(root, 1)]
     count = 0
     while pending:
-        node, depth = pending.pop()
+        current, depth = pending.pop()
         count += 1
         if depth > MAX_FILTER_DEPTH:
             raise ValueError(f"filters nest deeper than {MAX_FILTER_DEPTH} levels")
-        for name in node.__struct_fields__:
-            value = getattr(node, name)
+        for name in fields_of(current):
+            value = getattr(current, name)
             if value is None:
                 continue
-            if isinstance(value, EqFilter):
+            if isinstance(value, column_filter):
                 count += 1
-            elif isinstance(value, msgspec.Struct):
+            elif isinstance(value, node):
                 pending.append((value, depth + 1))
             elif isinstance(value, list):
-                pending.extend((v, depth + 1) for v in value if isinstance(v, msgspec.Struct))
+                pending.extend((v, depth + 1) for v in value if isinstance(v, node))
             if count + len(pending) > MAX_FILTER_CONDITIONS:
                 raise ValueError(f"more than {MAX_FILTER_CONDITIONS} filters and conditions")
 

@@ -18,6 +18,7 @@ collations ignore case everywhere, PostgreSQL is case-sensitive).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeAlias, TypeVar
 
@@ -56,17 +57,7 @@ class EqFilter(
 
     def conditions(self, column: _Column) -> list[ColumnElement[bool]]:
         """One condition per operator that is set, for the caller to AND together."""
-        conditions: list[ColumnElement[bool]] = []
-        if self.eq is not UNSET:
-            conditions.append(column == self.eq)
-        if self.ne is not UNSET:
-            conditions.append(column != self.ne)
-        if self.in_ is not UNSET:
-            # An empty IN list matches nothing; say so rather than rely on dialect quirks.
-            conditions.append(column.in_(self.in_) if self.in_ else false())
-        if self.not_in is not UNSET and self.not_in:  # an empty NOT IN list excludes nothing
-            conditions.append(column.not_in(self.not_in))
-        return conditions
+        return operator_conditions(self, column)
 
 
 class RangeFilter(
@@ -79,17 +70,6 @@ class RangeFilter(
     gt: T | UnsetType = UNSET
     ge: T | UnsetType = UNSET
 
-    def conditions(self, column: _Column) -> list[ColumnElement[bool]]:
-        conditions = super().conditions(column)
-        if self.lt is not UNSET:
-            conditions.append(column < self.lt)
-        if self.le is not UNSET:
-            conditions.append(column <= self.le)
-        if self.gt is not UNSET:
-            conditions.append(column > self.gt)
-        if self.ge is not UNSET:
-            conditions.append(column >= self.ge)
-        return conditions
 
 
 class TextFilter(RangeFilter[Text], kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -106,19 +86,6 @@ class TextFilter(RangeFilter[Text], kw_only=True, forbid_unknown_fields=True, om
     endswith: Text | UnsetType = UNSET
     contains: Text | UnsetType = UNSET
 
-    def conditions(self, column: _Column) -> list[ColumnElement[bool]]:
-        conditions = super().conditions(column)
-        if self.like is not UNSET:
-            conditions.append(column.like(self.like, escape=_LIKE_ESCAPE))
-        if self.ilike is not UNSET:
-            conditions.append(column.ilike(self.ilike, escape=_LIKE_ESCAPE))
-        if self.startswith is not UNSET:
-            conditions.append(column.startswith(self.startswith, autoescape=True))
-        if self.endswith is not UNSET:
-            conditions.append(column.endswith(self.endswith, autoescape=True))
-        if self.contains is not UNSET:
-            conditions.append(column.contains(self.contains, autoescape=True))
-        return conditions
 
 
 def check_decimal_filter(
@@ -157,10 +124,47 @@ def check_decimal_filter(
                 )
 
 
-def _null_condition(column: _Column, is_null: bool | UnsetType) -> list[ColumnElement[bool]]:
-    if is_null is UNSET:
-        return []
-    return [column.is_(None) if is_null else column.is_not(None)]
+_ORDERING: tuple[tuple[str, Callable[[Any, Any], ColumnElement[bool]]], ...] = (
+    ("lt", lambda c, v: c < v),
+    ("le", lambda c, v: c <= v),
+    ("gt", lambda c, v: c > v),
+    ("ge", lambda c, v: c >= v),
+)
+_TEXT: tuple[tuple[str, Callable[[Any, Any], ColumnElement[bool]]], ...] = (
+    ("like", lambda c, v: c.like(v, escape=_LIKE_ESCAPE)),
+    ("ilike", lambda c, v: c.ilike(v, escape=_LIKE_ESCAPE)),
+    ("startswith", lambda c, v: c.startswith(v, autoescape=True)),
+    ("endswith", lambda c, v: c.endswith(v, autoescape=True)),
+    ("contains", lambda c, v: c.contains(v, autoescape=True)),
+)
+
+
+def operator_conditions(value_filter: Any, column: _Column) -> list[ColumnElement[bool]]:
+    """The conditions of a column filter's operators that are set, read by name (absent
+    operators are UNSET): the msgspec filters and their pydantic twins (sublimate_runtime.
+    pydantic_dto) share it. An empty ``in`` matches nothing, an empty ``not_in`` excludes nothing;
+    ``like`` takes a pattern, ``startswith`` and the like take literal text (autoescaped)."""
+    conditions: list[ColumnElement[bool]] = []
+    eq = getattr(value_filter, "eq", UNSET)
+    if eq is not UNSET:
+        conditions.append(column == eq)
+    ne = getattr(value_filter, "ne", UNSET)
+    if ne is not UNSET:
+        conditions.append(column != ne)
+    in_ = getattr(value_filter, "in_", UNSET)
+    if in_ is not UNSET:
+        conditions.append(column.in_(in_) if in_ else false())
+    not_in = getattr(value_filter, "not_in", UNSET)
+    if not_in is not UNSET and not_in:
+        conditions.append(column.not_in(not_in))
+    for name, condition in (*_ORDERING, *_TEXT):
+        operand = getattr(value_filter, name, UNSET)
+        if operand is not UNSET:
+            conditions.append(condition(column, operand))
+    is_null = getattr(value_filter, "is_null", UNSET)
+    if is_null is not UNSET:
+        conditions.append(column.is_(None) if is_null else column.is_not(None))
+    return conditions
 
 
 class NullableEqFilter(
@@ -170,9 +174,6 @@ class NullableEqFilter(
 
     is_null: bool | UnsetType = UNSET
 
-    def conditions(self, column: _Column) -> list[ColumnElement[bool]]:
-        return super().conditions(column) + _null_condition(column, self.is_null)
-
 
 class NullableRangeFilter(
     RangeFilter[T], Generic[T], kw_only=True, forbid_unknown_fields=True, omit_defaults=True
@@ -181,14 +182,8 @@ class NullableRangeFilter(
 
     is_null: bool | UnsetType = UNSET
 
-    def conditions(self, column: _Column) -> list[ColumnElement[bool]]:
-        return super().conditions(column) + _null_condition(column, self.is_null)
-
 
 class NullableTextFilter(TextFilter, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     """:class:`TextFilter` for a nullable column, with ``is_null``."""
 
     is_null: bool | UnsetType = UNSET
-
-    def conditions(self, column: _Column) -> list[ColumnElement[bool]]:
-        return super().conditions(column) + _null_condition(column, self.is_null)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import enum
 import sys
-import typing
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Never, TypeAlias
 
@@ -132,40 +131,41 @@ def _load_path(state: Any) -> list[Any]:
 
 def _member(model: type[Any], path: str) -> str | None:
     """``CustomerLoad.ORDERS``: the member of the model's Load enum whose value is `path`, read
-    off a generated repository of the model (its last type argument); None without one."""
-    for cls in _repositories():
+    off a generated repository of the model (its ``L`` type argument); None without one."""
+    from .type_args import type_argument
+
+    for cls, base in _repositories():
         spec = cls.__dict__.get("spec")
         if getattr(spec, "model", None) is not model:
             continue
-        for base in getattr(cls, "__orig_bases__", ()):
-            args = typing.get_args(base)
-            load = args[-1] if args else None
-            if isinstance(load, type) and issubclass(load, enum.Enum):
-                for member in load:
-                    if member.value == path:
-                        return f"{load.__name__}.{member.name}"
+        load = type_argument(cls, base, "L")
+        if isinstance(load, type) and issubclass(load, enum.Enum):
+            for member in load:
+                if member.value == path:
+                    return f"{load.__name__}.{member.name}"
     return None
 
 
-def _repositories() -> Iterator[type[Any]]:
-    """Every repository class defined (the subclasses of the sync and asyncio bases that are
-    loaded: an error does not import the flavour an application never used)."""
-    stack: list[type[Any]] = []
-    for module, base in (
+def _repositories() -> Iterator[tuple[type[Any], type[Any]]]:
+    """Every repository class defined, with the base it extends (the subclasses of the sync and
+    asyncio bases that are loaded: an error does not import the flavour an application never
+    used)."""
+    for module, name in (
         (".repository", "ReadRepository"),
         (".repository_async", "AsyncReadRepository"),
     ):
         loaded = sys.modules.get(f"{__package__}{module}")
-        if loaded is not None:
-            stack.append(getattr(loaded, base))
-    seen: set[type[Any]] = set()
-    while stack:
-        cls = stack.pop()
-        for sub in cls.__subclasses__():
-            if sub not in seen:
-                seen.add(sub)
-                stack.append(sub)
-                yield sub
+        if loaded is None:
+            continue
+        base = getattr(loaded, name)
+        stack: list[type[Any]] = [base]
+        seen: set[type[Any]] = set()
+        while stack:
+            for sub in stack.pop().__subclasses__():
+                if sub not in seen:
+                    seen.add(sub)
+                    stack.append(sub)
+                    yield sub, base
 
 
 # Lazy loads raise, on every statement a repository reads with (see the module docstring).

@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import keyword
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Annotated, Any, Generic, Self, TypeAlias, TypeVar, get_args, get_origin
 
 import msgspec
-from sqlalchemy import ColumnElement, false
+from sqlalchemy import ColumnElement
 
 from .checks import check_decimal
 from .extras import missing_extra
-from .filter_tree import MAX_FILTER_CONDITIONS, MAX_FILTER_DEPTH
+from .filter_tree import MAX_FILTER_DEPTH, check_tree
 from .filters import check_decimal_filter as _check_decimal_filter
+from .filters import operator_conditions
 
 try:
     import annotated_types
@@ -181,46 +182,7 @@ class EqFilter(InputModel, Generic[T]):
 
     def conditions(self, column: Any) -> list[ColumnElement[bool]]:
         """One condition per operator that is set, as filters.EqFilter.conditions."""
-        conditions: list[ColumnElement[bool]] = []
-        if self.eq is not UNSET:
-            conditions.append(column == self.eq)
-        if self.ne is not UNSET:
-            conditions.append(column != self.ne)
-        if self.in_ is not UNSET:
-            conditions.append(column.in_(self.in_) if self.in_ else false())
-        if self.not_in is not UNSET and self.not_in:
-            conditions.append(column.not_in(self.not_in))
-        return conditions + self._more(column)
-
-    def _more(self, column: Any) -> list[ColumnElement[bool]]:
-        conditions: list[ColumnElement[bool]] = []
-        for name, compare in _ORDERING:
-            value = getattr(self, name, UNSET)
-            if value is not UNSET:
-                conditions.append(compare(column, value))
-        for name, text in _TEXT:
-            value = getattr(self, name, UNSET)
-            if value is not UNSET:
-                conditions.append(text(column, value))
-        is_null = getattr(self, "is_null", UNSET)
-        if is_null is not UNSET:
-            conditions.append(column.is_(None) if is_null else column.is_not(None))
-        return conditions
-
-
-_ORDERING: tuple[tuple[str, Callable[[Any, Any], ColumnElement[bool]]], ...] = (
-    ("lt", lambda c, v: c < v),
-    ("le", lambda c, v: c <= v),
-    ("gt", lambda c, v: c > v),
-    ("ge", lambda c, v: c >= v),
-)
-_TEXT: tuple[tuple[str, Callable[[Any, Any], ColumnElement[bool]]], ...] = (
-    ("like", lambda c, v: c.like(v, escape="\\")),
-    ("ilike", lambda c, v: c.ilike(v, escape="\\")),
-    ("startswith", lambda c, v: c.startswith(v, autoescape=True)),
-    ("endswith", lambda c, v: c.endswith(v, autoescape=True)),
-    ("contains", lambda c, v: c.contains(v, autoescape=True)),
-)
+        return operator_conditions(self, column)
 
 
 class RangeFilter(EqFilter[T], Generic[T]):
@@ -269,25 +231,11 @@ def check_decimal_filter(
 
 def check_filter_tree(root: BaseModel) -> None:
     """filter_tree.check_filter_tree over pydantic Filters: the same limits, the same errors."""
-    pending: list[tuple[BaseModel, int]] = [(root, 1)]
-    count = 0
-    while pending:
-        node, depth = pending.pop()
-        count += 1
-        if depth > MAX_FILTER_DEPTH:
-            raise ValueError(f"filters nest deeper than {MAX_FILTER_DEPTH} levels")
-        for name in type(node).model_fields:
-            value = getattr(node, name)
-            if value is None:
-                continue
-            if isinstance(value, EqFilter):
-                count += 1
-            elif isinstance(value, BaseModel):
-                pending.append((value, depth + 1))
-            elif isinstance(value, list):
-                pending.extend((v, depth + 1) for v in value if isinstance(v, BaseModel))
-            if count + len(pending) > MAX_FILTER_CONDITIONS:
-                raise ValueError(f"more than {MAX_FILTER_CONDITIONS} filters and conditions")
+    check_tree(root, _model_fields, EqFilter, BaseModel)
+
+
+def _model_fields(node: Any) -> Iterable[str]:
+    return type(node).model_fields  # type: ignore[no-any-return]
 
 
 class FilterModel(InputModel):
