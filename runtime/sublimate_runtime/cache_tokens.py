@@ -20,6 +20,8 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
+from sqlalchemy.util.concurrency import await_only, in_greenlet
+
 from .cache_codec import DECODE_ERRORS, ENCODE_ERRORS, ENCODER, RECORD, TOKEN, Kind
 from .cache_store import Store, Unavailable
 from .intents import primary
@@ -78,6 +80,8 @@ class StampedEntries:
 
         Raises ``Unavailable`` when the backend fails before ``load`` ran; a failure after it
         only skips storing."""
+        if in_greenlet():  # asyncio code on a sync Session (run_sync): never block the loop
+            return self._fetch_in_loop(tokens, key, load, kind)
         from dogpile import Lock, NeedRegenerationException
 
         def cached() -> tuple[tuple[bool, Any], float]:
@@ -92,6 +96,24 @@ class StampedEntries:
         with Lock(self._mutex(key), create, cached, None) as found:  # type: ignore[no-untyped-call]
             result: tuple[bool, Any] = found
             return result
+
+    def _fetch_in_loop(
+        self, tokens: Sequence[str], key: str, load: Callable[[], T], kind: Kind
+    ) -> tuple[bool, Any]:
+        """:meth:`fetch` in a greenlet of asyncio code: a thread's lock held across the query's
+        await would block the event loop, so it waits on the per-key ``asyncio.Lock``."""
+        hit, payload = self.lookup(tokens, key, kind.decode)
+        if hit:
+            return True, payload
+        lock = self._async_lock(key)
+        await_only(lock.acquire())
+        try:
+            hit, payload = self.lookup(tokens, key, kind.decode)
+            if hit:
+                return True, payload
+            return False, self.refill(tokens, key, load, kind)
+        finally:
+            lock.release()
 
     async def afetch(
         self,

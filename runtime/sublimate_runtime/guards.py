@@ -11,12 +11,14 @@ rolled back the same way: on PostgreSQL it would otherwise leave the session nee
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.util.concurrency import await_only, in_greenlet
 
 from .data_errors import data_error_of
 from .errors import DataError, RepositoryError, UniqueKeySpec
@@ -53,15 +55,9 @@ def write_guard(
         session.rollback()
         raise
     except (DBAPIError, OverflowError) as error:
-        refused = (
-            unsupported_write(error, model)
-            or check_violation(error, model)
-            or data_error_of(error, model)
-        )
+        refused = _refused(error, model, name_column)
         if refused is None:
             raise
-        if name_column is not None and isinstance(refused, DataError):
-            refused = name_column(refused)
         session.rollback()
         raise refused from error
 
@@ -73,7 +69,8 @@ async def async_write_guard(
     keys: Sequence[UniqueKeySpec],
     name_column: Callable[[DataError], DataError] | None = None,
 ) -> AsyncIterator[None]:
-    """The ``async with`` twin of :func:`write_guard`."""
+    """The ``async with`` twin of :func:`write_guard`, for code that awaits inside it (the
+    generated queries): the async repositories run :func:`write_guard` itself."""
     try:
         yield
     except IntegrityError as error:
@@ -83,17 +80,38 @@ async def async_write_guard(
         await session.rollback()
         raise
     except (DBAPIError, OverflowError) as error:
-        refused = (
-            unsupported_write(error, model)
-            or check_violation(error, model)
-            or data_error_of(error, model)
-        )
+        refused = _refused(error, model, name_column)
         if refused is None:
             raise
-        if name_column is not None and isinstance(refused, DataError):
-            refused = name_column(refused)
         await session.rollback()
         raise refused from error
+
+
+def _refused(
+    error: DBAPIError | OverflowError,
+    model: str,
+    name_column: Callable[[DataError], DataError] | None,
+) -> RepositoryError | None:
+    """The typed error of a statement the database refused, or None for any other error."""
+    refused = (
+        unsupported_write(error, model)
+        or check_violation(error, model)
+        or data_error_of(error, model)
+    )
+    if name_column is not None and isinstance(refused, DataError):
+        refused = name_column(refused)
+    return refused
+
+
+def pause(seconds: float) -> None:
+    """Sleep between retries, without blocking an event loop: asyncio code runs the sync
+    repositories in a greenlet (``AsyncSession.run_sync``), where it awaits ``asyncio.sleep``."""
+    if in_greenlet():
+        import asyncio
+
+        await_only(asyncio.sleep(seconds))
+    else:
+        time.sleep(seconds)
 
 
 _DEADLOCK_CODES = frozenset({1213})  # MySQL/MariaDB: ER_LOCK_DEADLOCK

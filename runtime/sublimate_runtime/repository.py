@@ -5,7 +5,8 @@ methods whose signature names the model's key (``get(id)``, ``update(id, changes
 ``get_by_<key>(...)``, ...); everything else is inherited from here, typed by the generic
 parameters (model, Filter DTO, Order enum), so ``mypy --strict`` checks each call site against the
 model. The statements come from the spec (:mod:`.repository_spec`); this module only runs them,
-as :mod:`.repository_async` does on an ``AsyncSession``.
+for a Session and for an ``AsyncSession`` (:mod:`.repository_async` runs these methods in its
+greenlet).
 
 Every statement declares its intent for replica routing (``READ_INTENT``/``WRITE_INTENT``; a
 plain Session ignores it). Writes run in the write guard: an integrity or data error rolls the
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import builtins
 import random
-import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Generic, cast
@@ -29,7 +29,7 @@ from .bulk_insert import bulk_rows
 from .dialects import delete_returns, dialect_of, update_returns, upsert_returns
 from .errors import DataError
 from .filter_flat import flat_page, spec_statement
-from .guards import is_deadlock, write_guard
+from .guards import is_deadlock, pause, write_guard
 from .intents import READ_INTENT, WRITE_INTENT
 from .loading import RAISE, L, Load
 from .pagination import KeysetPage
@@ -307,10 +307,11 @@ class Repository(KeyedReadRepository[M, F, O, L]):
             return []
         spec = self.spec
         session = self.session
-        rows = bulk_rows(spec.insert_all, instances, dialect_of(session), session)
+        plan, dialect = spec.insert_all, dialect_of(session)
+        rows = bulk_rows(plan, instances, dialect, session)
         with self._guard(lambda: rows or [spec.values(instance) for instance in instances]):
-            if rows is not None and spec.insert_all is not None:
-                found = self._write_rows(spec.insert_all.statement, rows)
+            if rows is not None and plan is not None:
+                found = self._write_rows(plan.statement_for(rows, dialect), rows)
             else:
                 session.add_all(instances)
                 session.flush()
@@ -383,7 +384,7 @@ class Repository(KeyedReadRepository[M, F, O, L]):
                 if not (fresh and is_deadlock(error)) or attempt == _DEADLOCK_RETRIES:
                     raise
                 session.rollback()
-                time.sleep(random.uniform(0, 0.005 * 2**attempt))
+                pause(random.uniform(0, 0.005 * 2**attempt))  # asyncio: awaited
         raise AssertionError("unreachable")
 
     def _upsert_once(self, instances: Sequence[M], on: str) -> builtins.list[M]:

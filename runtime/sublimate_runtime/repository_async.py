@@ -1,56 +1,65 @@
-"""The asyncio twin of :mod:`.repository`: the same classes, prefixed ``Async``, on an
-``AsyncSession``. Every method mirrors its sync twin line for line (a test compares the two
-modules' classes, methods and signatures); the statements come from the same spec.
+"""The asyncio repositories: :mod:`.repository`'s, each call run in one greenlet.
 
-``AsyncSession.get`` takes no ``bind_arguments``: a get by primary key is routed by the routing
-session's default, as before.
+An ``AsyncSession`` is a sync ``Session`` driven through greenlets: each ``await
+session.execute(...)`` spawns one, runs the sync code in it and switches back to the event loop
+at each I/O. So an async repository method spawns it once (``AsyncSession.run_sync``) and runs its
+sync twin's implementation there: the statements, the write guard, the cache, the routing are
+written once, in :mod:`.repository`, and a call costs one greenlet switch where a method of
+several statements cost one per statement. What must not block the event loop inside that
+greenlet awaits through SQLAlchemy's ``await_only`` (a deadlock retry's pause, the cache's
+per-key lock).
+
+Each class keeps, as coroutines with the sync signatures, the public methods and those the
+generated methods call (``_get``, ``_update``, ...): generated code and ``mypy --strict`` see the
+API they saw, a test checks it against the sync classes, and a subclass's override of one of them
+wins as usual. The sync twin is made per class, from its spec, when the class is created; what a
+subclass overrides is not seen by the twin's internals (``_rows``, ``_fresh``...): override a
+public method.
 """
 
 from __future__ import annotations
 
-import asyncio
 import builtins
-import random
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, Generic, cast
+import inspect
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
-from sqlalchemy import CursorResult, Select, select
-from sqlalchemy.exc import DBAPIError
-
-from .bulk_insert import bulk_rows
-from .dialects import (
-    async_dialect_of,
-    delete_returns,
-    update_returns,
-    upsert_returns,
-)
-from .errors import DataError
-from .filter_flat import flat_page, spec_statement
-from .guards import async_write_guard, is_deadlock
-from .intents import READ_INTENT, WRITE_INTENT
-from .loading import RAISE, L, Load
+from .loading import L, Load
 from .pagination import KeysetPage
-from .repository_spec import BULK, FRESH, F, M, O, OrderBy, RepositorySpec, Where
+from .repository import (
+    KeyedReadRepository,
+    ReadRepository,
+    Repository,
+    SoftDeleteRepository,
+)
+from .repository_spec import F, M, O, OrderBy, RepositorySpec, Where
 from .type_args import type_argument
 
 if TYPE_CHECKING:  # asyncio needs greenlet; a sync-only application need not install it
     from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.orm import Session
+
+T = TypeVar("T")
 
 
-_DEADLOCK_RETRIES = 3  # see _upsert
+def _mirror_docs(cls: type) -> None:
+    """Each coroutine without a docstring gets its sync twin's (help() and IDEs show it)."""
+    sync = getattr(cls, "_sync_base", None)
+    for name, member in vars(cls).items():
+        if inspect.iscoroutinefunction(member) and member.__doc__ is None:
+            member.__doc__ = getattr(getattr(sync, name, None), "__doc__", None)
 
 
 class AsyncReadRepository(Generic[M, F, O, L]):
-    """Reads of one model on a Session: the methods every generated repository has.
-
-    ``L`` is the model's ``<M>Load`` enum: each read's ``load=`` names the related rows to load
-    with it (one statement per level); any other relationship raises on access (see
-    :mod:`.loading`).
-    """
+    """:class:`.ReadRepository` on an ``AsyncSession``."""
 
     spec: RepositorySpec[M]
     model: type[M]
+    # The sync base whose implementation this class runs, and the subclass of it made with the
+    # spec of each concrete class.
+    _sync_base: ClassVar[type[ReadRepository[Any, Any, Any, Any]]] = ReadRepository
+    _sync_class: ClassVar[type[ReadRepository[Any, Any, Any, Any]]]
+    _twin: SoftDeleteRepository[M, F, O, L] | None = None  # made on first use, on the sync session
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -61,13 +70,29 @@ class AsyncReadRepository(Generic[M, F, O, L]):
                 cls.spec = spec
         if spec is not None:
             cls.model = spec.model
+            namespace = {"spec": spec, "__module__": cls.__module__}
+            cls._sync_class = type(f"{cls.__name__}Sync", (cls._sync_base,), namespace)
+        _mirror_docs(cls)
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def _run(self, call: Callable[[SoftDeleteRepository[M, F, O, L]], T]) -> T:
+        """``call`` on the sync twin, in the one greenlet ``run_sync`` spawns.
+
+        The twin is typed as the widest sync class: each async class calls only what its own
+        twin (``_sync_base``) has, which the test of the twins checks."""
+        return await self.session.run_sync(self._on_twin, call)
+
+    def _on_twin(self, session: Session, call: Callable[[Any], T]) -> T:
+        twin = self._twin
+        if twin is None or twin.session is not session:
+            made = self._sync_class(session)
+            twin = self._twin = cast("SoftDeleteRepository[M, F, O, L]", made)
+        return call(twin)
+
     async def get_one_or_none(self, where: Where[F] = None, *, load: Load[L] = None) -> M | None:
-        """The one row matching `where`, or None; MultipleResultsFound when several match."""
-        return await self._one_or_none(where, False, load)
+        return await self._run(lambda r: r.get_one_or_none(where, load=load))
 
     async def list(
         self,
@@ -78,8 +103,7 @@ class AsyncReadRepository(Generic[M, F, O, L]):
         offset: int = 0,
         load: Load[L] = None,
     ) -> builtins.list[M]:
-        """Matching rows, ordered (primary key last, so pages are stable)."""
-        return await self._list(where, order_by, limit, offset, False, load)
+        return await self._run(lambda r: r._list(where, order_by, limit, offset, False, load))
 
     async def list_and_count(
         self,
@@ -90,45 +114,22 @@ class AsyncReadRepository(Generic[M, F, O, L]):
         offset: int = 0,
         load: Load[L] = None,
     ) -> tuple[builtins.list[M], int]:
-        """A page and the total count in one statement (a second only past the last page)."""
-        return await self._list_and_count(where, order_by, limit, offset, False, load)
+        return await self._run(
+            lambda r: r._list_and_count(where, order_by, limit, offset, False, load)
+        )
 
     async def count(self, where: Where[F] = None) -> int:
-        """How many rows match."""
-        return await self._counted(where, False)
+        return await self._run(lambda r: r.count(where))
 
     async def exists(self, where: Where[F] = None) -> bool:
-        """Whether any row matches: SELECT EXISTS, never a count."""
-        return await self._exists(where, False)
+        return await self._run(lambda r: r.exists(where))
 
-    # --- what the public methods run ------------------------------------------------------
+    # --- what the generated methods call --------------------------------------------------
 
     async def _get(
         self, key: tuple[Any, ...], include_deleted: bool = False, load: Load[Any] = None
     ) -> M:
-        """The row with this primary key; NotFoundError when there is none.
-
-        With ``load``, a SELECT with its loaders, past the cache and the identity map (which
-        would return an instance held without them); else ``Session.get``, through the cache."""
-        spec = self.spec
-        identity = spec.identity(key)
-        session = self.session
-
-        async def fetch() -> M | None:
-            return await session.get(spec.model, identity, options=[RAISE])
-
-        if load:
-            statement = spec.select_key(key).options(*spec.loads.options(load))
-            instance: M | None = (
-                await session.scalars(statement, bind_arguments=READ_INTENT)
-            ).one_or_none()
-        else:
-            instance = (
-                await fetch() if spec.cache is None else await spec.cache.aget(session, key, fetch)
-            )
-        if instance is None or (not include_deleted and spec.is_deleted(instance)):
-            raise spec.not_found(key)
-        return instance
+        return await self._run(lambda r: r._get(key, include_deleted, load))
 
     async def _get_by(
         self,
@@ -137,133 +138,13 @@ class AsyncReadRepository(Generic[M, F, O, L]):
         include_deleted: bool = False,
         load: Load[Any] = None,
     ) -> M | None:
-        """The row with these values of the unique key `name`, or None (with ``load``, past
-        the cache: its entries hold columns only)."""
-        spec = self.spec
-        statement = spec.select_by(spec.keys[name].columns, values)
-        statement = statement.options(*spec.loads.options(load))
-
-        async def fetch() -> M | None:
-            found: M | None = (
-                await self.session.scalars(statement, bind_arguments=READ_INTENT)
-            ).one_or_none()
-            return found
-
-        cache = None if load else spec.cache
-        instance = (
-            await fetch()
-            if cache is None
-            else await cache.aget_by(self.session, name, values, fetch)
-        )
-        if not include_deleted and spec.is_deleted(instance):
-            return None  # soft-deleted: it still holds its key
-        return instance
-
-    async def _one_or_none(
-        self, where: Where[F], include_deleted: bool, load: Load[Any]
-    ) -> M | None:
-        spec = self.spec
-        statement = select(spec.model).where(*spec.conditions(where, include_deleted))
-        statement = statement.options(*spec.loads.options(load))
-        found: M | None = (
-            await self.session.scalars(statement, bind_arguments=READ_INTENT)
-        ).one_or_none()
-        return found
-
-    async def _list(
-        self,
-        where: Where[F],
-        order_by: OrderBy[O],
-        limit: int | None,
-        offset: int,
-        include_deleted: bool,
-        load: Load[Any] = None,
-    ) -> builtins.list[M]:
-        spec = self.spec
-        flat = flat_page(spec, where, order_by, limit, offset, include_deleted, load)
-        if flat is not None:
-            return builtins.list(await self.session.scalars(*flat, bind_arguments=READ_INTENT))
-        conditions = spec.conditions(where, include_deleted)
-        return await self._rows(spec.select_page(conditions, order_by, limit, offset), load)
-
-    async def _list_and_count(
-        self,
-        where: Where[F],
-        order_by: OrderBy[O],
-        limit: int | None,
-        offset: int,
-        include_deleted: bool,
-        load: Load[Any] = None,
-    ) -> tuple[builtins.list[M], int]:
-        spec = self.spec
-        flat = flat_page(spec, where, order_by, limit, offset, include_deleted, load, True)
-        statement, params = flat or (None, None)
-        if statement is None:
-            conditions = spec.conditions(where, include_deleted)
-            statement = spec.select_counted(conditions, order_by, limit, offset)
-            statement = statement.options(*spec.loads.options(load))
-
-        async def fetch() -> tuple[builtins.list[M], int]:
-            result = await self.session.execute(statement, params, bind_arguments=READ_INTENT)
-            if rows := result.all():
-                return [row[0] for row in rows], rows[0][1]
-            if offset == 0 and limit != 0:
-                return [], 0
-            return [], await self._counted(where, include_deleted)
-
-        cache = None if load else spec.cache
-        return (
-            await fetch()
-            if cache is None
-            else await cache.alist_and_count(self.session, statement, fetch)
-        )
-
-    async def _count(self, conditions: Sequence[Any]) -> int:
-        counted: int = await self._scalar(self.spec.select_count(conditions), int)
-        return counted
-
-    async def _counted(self, where: Where[F], include_deleted: bool) -> int:
-        counted: int = await self._where_scalar("count", int, where, include_deleted)
-        return counted
-
-    async def _exists(self, where: Where[F], include_deleted: bool) -> bool:
-        found: bool = await self._where_scalar("exists", bool, where, include_deleted)
-        return found
-
-    async def _where_scalar(
-        self, what: str, kind: Callable[[Any], Any], where: Where[F], include_deleted: bool
-    ) -> Any:
-        """``count`` or ``exists``; over a flat Filter, one statement per shape (.filter_flat)."""
-        spec = self.spec
-        build = spec.select_count if what == "count" else spec.select_exists
-        flat = spec_statement(spec, what, where, include_deleted, build)
-        if flat is None:
-            return await self._scalar(build(spec.conditions(where, include_deleted)), kind)
-        result = await self.session.execute(*flat, bind_arguments=READ_INTENT)
-        return kind(result.scalar_one())
-
-    async def _scalar(self, statement: Select[Any], kind: Callable[[Any], Any]) -> Any:
-        async def load() -> Any:
-            result = await self.session.execute(statement, bind_arguments=READ_INTENT)
-            return kind(result.scalar_one())
-
-        cache = self.spec.cache
-        return await load() if cache is None else await cache.ascalar(self.session, statement, load)
-
-    async def _rows(self, statement: Select[Any], load: Load[Any] = None) -> builtins.list[M]:
-        """Rows of a SELECT of the model with the loaders of ``load``, through the cache when
-        the model has one and nothing is to be loaded with them (entries hold columns only)."""
-        statement = statement.options(*self.spec.loads.options(load))
-
-        async def fetch() -> builtins.list[M]:
-            return builtins.list(await self.session.scalars(statement, bind_arguments=READ_INTENT))
-
-        cache = None if load else self.spec.cache
-        return await fetch() if cache is None else await cache.alist(self.session, statement, fetch)
+        return await self._run(lambda r: r._get_by(name, values, include_deleted, load))
 
 
 class AsyncKeyedReadRepository(AsyncReadRepository[M, F, O, L]):
-    """Reads of a model with a primary key: keyset pagination too."""
+    """:class:`.KeyedReadRepository` on an ``AsyncSession``."""
+
+    _sync_base = KeyedReadRepository
 
     async def list_after(
         self,
@@ -274,252 +155,59 @@ class AsyncKeyedReadRepository(AsyncReadRepository[M, F, O, L]):
         order_by: OrderBy[O] = None,
         load: Load[L] = None,
     ) -> KeysetPage[M]:
-        """A keyset page in `order_by` (primary key last): the first without `cursor`, then
-        a page's `next_cursor` (the rows after it) or `prev_cursor` (the rows before it), with
-        the same `where` and `order_by`; InvalidCursorError for a cursor made for another
-        order or filter, or tampered with. One statement per page."""
-        return await self._list_after(cursor, limit, where, order_by, False, load)
-
-    async def _list_after(
-        self,
-        cursor: str | None,
-        limit: int,
-        where: Where[F],
-        order_by: OrderBy[O],
-        include_deleted: bool,
-        load: Load[Any] = None,
-    ) -> KeysetPage[M]:
-        query = self.spec.keyset_query(cursor, limit, where, order_by, include_deleted)
-        return query.page(await self._rows(query.statement, load))
+        return await self._run(
+            lambda r: r.list_after(cursor, limit, where=where, order_by=order_by, load=load)
+        )
 
 
 class AsyncRepository(AsyncKeyedReadRepository[M, F, O, L]):
-    """Reads and writes of a table with a primary key, each in the fewest statements the
-    dialect allows (see the README's table)."""
+    """:class:`.Repository` on an ``AsyncSession``."""
+
+    _sync_base = Repository
 
     async def add(self, instance: M) -> M:
-        """Insert one row (INSERT ... RETURNING for generated keys and server defaults)."""
-        async with self._guard(lambda: [self.spec.values(instance)]):
-            self.session.add(instance)
-            await self.session.flush()
-        self._written([instance])
-        return instance
+        return await self._run(lambda r: r.add(instance))
 
     async def add_many(self, instances: Sequence[M]) -> builtins.list[M]:
-        """Insert rows through the unit of work (one batched INSERT where the dialect allows it)
-        and return the objects passed in, now persistent: generated keys and server defaults
-        filled. `insert_many` is the faster path when you only need what comes back."""
-        async with self._guard(lambda: [self.spec.values(instance) for instance in instances]):
-            self.session.add_all(instances)
-            await self.session.flush()
-        self._written(instances)
-        return builtins.list(instances)
+        return await self._run(lambda r: r.add_many(instances))
 
     async def insert_many(self, instances: Sequence[M]) -> builtins.list[M]:
-        """Insert rows with one bulk INSERT ... RETURNING per 1,000 rows and return **new**
-        objects loaded from it, in input order (the ones passed in are only read: they stay
-        transient). What the unit of work must see (related objects set, objects already in a
-        session, a version counter, ...) is flushed instead, and those objects are returned."""
-        if not instances:
-            return []
-        spec = self.spec
-        session = self.session
-        dialect = await async_dialect_of(session)
-        rows = bulk_rows(spec.insert_all, instances, dialect, session.sync_session)
-        async with self._guard(lambda: rows or [spec.values(instance) for instance in instances]):
-            if rows is not None and spec.insert_all is not None:
-                found = await self._write_rows(spec.insert_all.statement, rows)
-            else:
-                session.add_all(instances)
-                await session.flush()
-                found = builtins.list(instances)
-        self._written(found)
-        return found
+        return await self._run(lambda r: r.insert_many(instances))
 
     async def update_many(self, instances: Sequence[M]) -> builtins.list[M]:
-        """Write each instance's values by primary key (one batch), then read the rows back."""
-        if not instances:
-            return []
-        spec = self.spec
-        rows = [spec.values(instance) for instance in instances]
-        async with self._guard(lambda: rows):
-            await self.session.execute(spec.update_all, rows, bind_arguments=WRITE_INTENT)
-        statement = spec.select_keys([spec.key_of_row(row) for row in rows])
-        found = await self._fresh(statement)
-        self._written(found)
-        return found
+        return await self._run(lambda r: r.update_many(instances))
 
     async def delete_where(self, where: Where[F]) -> builtins.list[M]:
-        """Delete every matching row; refuses an empty condition (pass sa.true() to mean all)."""
-        return await self._delete(self._required(where))
+        return await self._run(lambda r: r.delete_where(where))
 
     # --- what the generated methods call --------------------------------------------------
 
     async def _update(
         self, key: tuple[Any, ...], changes: Any, expected_version: int | None = None
     ) -> M:
-        """Set the fields of `changes` that are set; one UPDATE ... RETURNING, no SELECT first."""
-        spec = self.spec
-        values = spec.changes(changes)
-        if not values and expected_version is None:
-            return await self._get(key)
-        statement = spec.update_statement(key, values, expected_version)
-        instance: M | None = None
-        async with self._guard(lambda: [values]):
-            if update_returns(await async_dialect_of(self.session)):
-                returning = statement.returning(spec.model).execution_options(**BULK)
-                instance = await self._fresh_one(returning)
-            else:
-                written = await self.session.execute(
-                    statement, execution_options=BULK, bind_arguments=WRITE_INTENT
-                )
-                # MariaDB counts changed rows only: a version bump always changes the row.
-                if spec.version is None or cast(CursorResult[Any], written).rowcount:
-                    instance = await self._fresh_one(spec.select_key(key))
-        if instance is None:
-            exists = expected_version is not None and await self._probe(key)
-            raise spec.missed_update(key, exists, expected_version)
-        self._written([instance])
-        return instance
+        return await self._run(lambda r: r._update(key, changes, expected_version))
 
     async def _upsert(self, instances: Sequence[M], on: str) -> builtins.list[M]:
-        """Insert or update rows in one batched statement; rows come back in input order.
-
-        Concurrent upserts of overlapping new keys can deadlock on MariaDB/MySQL however the
-        rows are ordered (InnoDB's gap locks on the unique index; measured: 2-3 runs in 20 of 8
-        workers x 1,000 keys). The database then rolls the whole transaction back, so when the
-        upsert opened it (no transaction yet, nothing pending) it is retried, at most
-        3 times (`_DEADLOCK_RETRIES`); inside a longer transaction the error is the caller's to
-        handle (their earlier statements are gone too).
-        """
-        if not instances:
-            return []
-        session = self.session
-        fresh = not (session.in_transaction() or session.new or session.dirty or session.deleted)
-        for attempt in range(_DEADLOCK_RETRIES + 1):
-            try:
-                return await self._upsert_once(instances, on)
-            except DBAPIError as error:
-                if not (fresh and is_deadlock(error)) or attempt == _DEADLOCK_RETRIES:
-                    raise
-                await session.rollback()
-                await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
-        raise AssertionError("unreachable")
-
-    async def _upsert_once(self, instances: Sequence[M], on: str) -> builtins.list[M]:
-        spec = self.spec
-        rows = [spec.values(instance) for instance in instances]
-        dialect = await async_dialect_of(self.session)
-        statement = spec.upsert_for(dialect, on, rows)
-        key = spec.keys[on]
-        # Sorted on the key: concurrent upserts lock rows in one order (no deadlock).
-        ordered = key.lock_order(rows)
-        async with self._guard(lambda: rows):
-            if upsert_returns(dialect):
-                found = await self._fresh(statement, ordered)
-            else:
-                await self.session.execute(statement, ordered, bind_arguments=WRITE_INTENT)
-                found = await self._fresh(spec.reselect(on, rows))
-            # In the caller's order; ConflictError if a row collided on another unique key.
-            found = key.match_upserted(spec.name, spec.key_specs, rows, found)
-        self._written(found)
-        return found
+        return await self._run(lambda r: r._upsert(instances, on))
 
     async def _delete_key(self, key: tuple[Any, ...]) -> M:
-        """Delete the row with this primary key and return it: one DELETE ... RETURNING."""
-        found = await self._delete((), key)
-        if not found:
-            raise self.spec.not_found(key)
-        return found[0]
+        return await self._run(lambda r: r._delete_key(key))
 
     async def _delete_keys(self, keys: Sequence[Any]) -> builtins.list[M]:
-        """Delete the rows with these primary keys; returns those that existed."""
-        if not keys:
-            return []
-        return await self._delete([self.spec.keys_in(keys)])
-
-    async def _delete(
-        self, conditions: Sequence[Any], key: tuple[Any, ...] | None = None
-    ) -> builtins.list[M]:
-        """DELETE ... RETURNING where the dialect has it, else SELECT then DELETE; by primary
-        key (``key``) a statement built once, the key as its parameters."""
-        spec = self.spec
-        session = self.session
-        async with self._guard(None):
-            if delete_returns(await async_dialect_of(session)):
-                if key is not None:
-                    found = await self._write_rows(spec.delete_key, spec.key_params(key))
-                else:
-                    statement = spec.delete_statement(conditions).returning(spec.model)
-                    found = await self._write_rows(statement)
-            else:
-                where = conditions if key is None else spec.key_where(key)
-                found = await self._write_rows(select(spec.model).where(*where))
-                if found:
-                    await session.execute(spec.delete_statement(where), bind_arguments=WRITE_INTENT)
-        self._written(found)
-        for instance in found:
-            # Gone from the database: a later get() must not find it in the identity map.
-            if instance in session:
-                session.expunge(instance)
-        return found
-
-    # --- helpers --------------------------------------------------------------------------
-
-    def _guard(
-        self, written: Callable[[], Sequence[Mapping[str, Any]]] | None
-    ) -> AbstractAsyncContextManager[None]:
-        """The write guard, naming the column of a refused value from what was written."""
-
-        def name_column(error: DataError) -> DataError:
-            return error if written is None else self.spec.with_column(error, written())
-
-        return async_write_guard(self.session, self.spec.name, self.spec.key_specs, name_column)
-
-    def _required(self, where: Where[F]) -> builtins.list[Any]:
-        conditions = self.spec.conditions(where)
-        if not conditions:
-            raise ValueError("delete_where needs a condition; pass sqlalchemy.true() for all rows")
-        return conditions
-
-    async def _fresh(self, statement: Any, rows: Any = None) -> builtins.list[M]:
-        """Rows a write statement returns (or a read-back), replacing stale identity-map state."""
-        result = await self.session.scalars(
-            statement, rows, execution_options=FRESH, bind_arguments=WRITE_INTENT
-        )
-        return builtins.list(result)
-
-    async def _fresh_one(self, statement: Any) -> M | None:
-        found: M | None = (
-            await self.session.scalars(
-                statement, execution_options=FRESH, bind_arguments=WRITE_INTENT
-            )
-        ).one_or_none()
-        return found
-
-    async def _write_rows(self, statement: Any, rows: Any = None) -> builtins.list[M]:
-        found = await self.session.scalars(statement, rows, bind_arguments=WRITE_INTENT)
-        return builtins.list(found)
-
-    async def _probe(self, key: tuple[Any, ...]) -> bool:
-        probe = self.spec.probe_key(key)
-        found = await self.session.execute(probe, bind_arguments=WRITE_INTENT)
-        return found.first() is not None
-
-    def _written(self, instances: Sequence[M]) -> None:
-        if self.spec.cache is not None:
-            self.spec.cache.invalidate(self.session, instances)
+        return await self._run(lambda r: r._delete_keys(keys))
 
 
 class AsyncSoftDeleteRepository(AsyncRepository[M, F, O, L]):
-    """A table whose rows are marked deleted (a "deleted at" timestamp), not removed: reads
-    leave them out unless asked (`include_deleted=True`); `purge` removes a row for good."""
+    """:class:`.SoftDeleteRepository` on an ``AsyncSession``."""
+
+    _sync_base = SoftDeleteRepository
 
     async def get_one_or_none(
         self, where: Where[F] = None, *, include_deleted: bool = False, load: Load[L] = None
     ) -> M | None:
-        """The one row matching `where`, or None; MultipleResultsFound when several match."""
-        return await self._one_or_none(where, include_deleted, load)
+        return await self._run(
+            lambda r: r.get_one_or_none(where, include_deleted=include_deleted, load=load)
+        )
 
     async def list(
         self,
@@ -531,8 +219,9 @@ class AsyncSoftDeleteRepository(AsyncRepository[M, F, O, L]):
         include_deleted: bool = False,
         load: Load[L] = None,
     ) -> builtins.list[M]:
-        """Matching rows, ordered (primary key last, so pages are stable)."""
-        return await self._list(where, order_by, limit, offset, include_deleted, load)
+        return await self._run(
+            lambda r: r._list(where, order_by, limit, offset, include_deleted, load)
+        )
 
     async def list_and_count(
         self,
@@ -544,16 +233,15 @@ class AsyncSoftDeleteRepository(AsyncRepository[M, F, O, L]):
         include_deleted: bool = False,
         load: Load[L] = None,
     ) -> tuple[builtins.list[M], int]:
-        """A page and the total count in one statement (a second only past the last page)."""
-        return await self._list_and_count(where, order_by, limit, offset, include_deleted, load)
+        return await self._run(
+            lambda r: r._list_and_count(where, order_by, limit, offset, include_deleted, load)
+        )
 
     async def count(self, where: Where[F] = None, *, include_deleted: bool = False) -> int:
-        """How many rows match."""
-        return await self._counted(where, include_deleted)
+        return await self._run(lambda r: r.count(where, include_deleted=include_deleted))
 
     async def exists(self, where: Where[F] = None, *, include_deleted: bool = False) -> bool:
-        """Whether any row matches: SELECT EXISTS, never a count."""
-        return await self._exists(where, include_deleted)
+        return await self._run(lambda r: r.exists(where, include_deleted=include_deleted))
 
     async def list_after(
         self,
@@ -565,54 +253,23 @@ class AsyncSoftDeleteRepository(AsyncRepository[M, F, O, L]):
         include_deleted: bool = False,
         load: Load[L] = None,
     ) -> KeysetPage[M]:
-        """A keyset page in `order_by` (primary key last): the first without `cursor`, then
-        a page's `next_cursor` (the rows after it) or `prev_cursor` (the rows before it), with
-        the same `where`, `order_by` and `include_deleted`; InvalidCursorError for a cursor made
-        for another order or filter, or tampered with. One statement per page."""
-        return await self._list_after(cursor, limit, where, order_by, include_deleted, load)
+        return await self._run(
+            lambda r: r._list_after(cursor, limit, where, order_by, include_deleted, load)
+        )
 
     async def delete_where(self, where: Where[F]) -> builtins.list[M]:
-        """Soft-delete every matching live row; refuses an empty condition (sa.true() means all)."""
-        spec = self.spec
-        return await self._mark([*self._required(where), spec.live(True)], spec.mark_value())
+        return await self._run(lambda r: r.delete_where(where))  # its docstring differs
+
+    # --- what the generated methods call --------------------------------------------------
 
     async def _soft_delete(self, key: tuple[Any, ...]) -> M:
-        """Soft-delete the live row with this primary key and return it."""
-        spec = self.spec
-        found = await self._mark([*spec.key_where(key), spec.live(True)], spec.mark_value())
-        if not found:
-            raise spec.not_found(key)
-        return found[0]
+        return await self._run(lambda r: r._soft_delete(key))
 
     async def _soft_delete_keys(self, keys: Sequence[Any]) -> builtins.list[M]:
-        """Soft-delete the live rows with these primary keys; returns those that were live."""
-        if not keys:
-            return []
-        spec = self.spec
-        return await self._mark([spec.keys_in(keys), spec.live(True)], spec.mark_value())
+        return await self._run(lambda r: r._soft_delete_keys(keys))
 
     async def _restore(self, key: tuple[Any, ...]) -> M:
-        """Undo a soft delete; a live row is returned as it is."""
-        found = await self._mark([*self.spec.key_where(key), self.spec.live(False)], None)
-        return found[0] if found else await self._get(key)
+        return await self._run(lambda r: r._restore(key))
 
-    async def _mark(self, conditions: Sequence[Any], value: Any) -> builtins.list[M]:
-        """Set the "deleted at" attribute on matching rows: UPDATE ... RETURNING, else lock,
-        UPDATE, read back."""
-        spec = self.spec
-        async with self._guard(None):
-            if update_returns(await async_dialect_of(self.session)):
-                statement = spec.mark_statement(conditions, value)
-                found = await self._fresh(statement.returning(spec.model).execution_options(**BULK))
-            else:
-                matching = select(spec.model).where(*conditions).with_for_update()
-                keys = [spec.key_of(instance) for instance in await self._write_rows(matching)]
-                found = []
-                if keys:
-                    statement = spec.mark_statement([spec.keys_in(keys)], value)
-                    await self.session.execute(
-                        statement, execution_options=BULK, bind_arguments=WRITE_INTENT
-                    )
-                    found = await self._fresh(spec.select_keys(keys))
-        self._written(found)
-        return found
+
+_mirror_docs(AsyncReadRepository)

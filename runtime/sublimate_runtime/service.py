@@ -40,7 +40,7 @@ from .dto import dto_fields, set_fields, validated
 from .guards import write_guard
 from .intents import READ_INTENT
 from .nested import ShapeT, shape_paths, to_shapes
-from .nested_rows import shape_rows
+from .nested_rows import NestedRows, shape_rows
 from .pagination import KeysetPage, OffsetPage
 from .read_rows import (
     RowPlan,
@@ -56,11 +56,16 @@ from .type_args import type_argument
 __all__ = [
     "ReadOnlyServiceBase",
     "ServiceBase",
+    "commit",
     "keyset_page",
     "keyset_page_with",
     "new_row",
     "offset_page",
     "read_rows",
+    "rows_keyset",
+    "rows_page",
+    "shapes_keyset",
+    "shapes_page",
 ]
 
 ModelT = TypeVar("ModelT")  # the mapped class
@@ -158,8 +163,7 @@ def keyset_page(
     if plan is None:
         page = repository.list_after(cursor, limit, where=where, order_by=order_by)
         return with_items(page, [service._read(item) for item in page.items])
-    statement, dtos = plan.keyset(cursor, limit, where, order_by)
-    result: KeysetPage[ReadT] = dtos(read_rows(service.session, plan, statement))
+    result: KeysetPage[ReadT] = rows_keyset(service.session, plan, cursor, limit, where, order_by)
     return result
 
 
@@ -176,21 +180,87 @@ def keyset_page_with(
     :mod:`.nested_rows` allows, else the repository's page loaded as `shape`."""
     found = shape_rows(service._rows, shape)
     if found is not None:
-        plan, nested = found
-        statement, paging = keyset_query(plan.spec, cursor, limit, where, order_by)
-        rows = read_rows(service.session, plan, statement.with_only_columns(*plan.columns))
-        fetched = [read_rows(service.session, plan, s) for s in nested.statements(rows)]
-        result: KeysetPage[ShapeT] = paging(nested.items(rows, fetched))
-        return result
+        return shapes_keyset(service.session, found, cursor, limit, where, order_by)
     page = repository.list_after(
         cursor, limit, where=where, order_by=order_by, load=shape_paths(shape)
     )
     return with_items(page, to_shapes(shape, page.items))
 
 
-def new_row(
-    model: Callable[..., ModelT], create: type[Any], data: Any
-) -> ModelT:
+def rows_page(
+    session: Session, plan: RowPlan[ReadT], where: Any, order_by: Any, limit: int, offset: int
+) -> OffsetPage[ReadT]:
+    """`list`'s row path. Both flavours: asyncio runs it in one greenlet
+    (``AsyncSession.run_sync``), one switch for the page and its count."""
+    rows, counted = _counted_rows(session, plan, where, order_by, limit, offset)
+    return plan.offset_page(rows, counted, limit, offset)
+
+
+def _counted_rows(
+    session: Session, plan: RowPlan[Any], where: Any, order_by: Any, limit: int, offset: int
+) -> tuple[Sequence[Any], int]:
+    """A page's rows and the total, counted only when the page cannot tell it."""
+    conditions = plan.spec.conditions(where, False)
+    rows = read_rows(session, plan, plan.page(conditions, order_by, limit, offset))
+    counted = counted_total(rows, limit, offset)
+    if counted is None:
+        counted = int(read_rows(session, plan, plan.spec.select_count(conditions))[0][0])
+    return rows, counted
+
+
+def shapes_page(
+    session: Session,
+    found: tuple[RowPlan[Any], NestedRows],
+    where: Any,
+    order_by: Any,
+    limit: int,
+    offset: int,
+) -> OffsetPage[Any]:
+    """`list_with`'s row path (both flavours): the page, its count, a statement per level."""
+    plan, nested = found
+    rows, counted = _counted_rows(session, plan, where, order_by, limit, offset)
+    fetched = [read_rows(session, plan, s) for s in nested.statements(rows)]
+    return OffsetPage(items=nested.items(rows, fetched), total=counted, limit=limit, offset=offset)
+
+
+def rows_keyset(
+    session: Session,
+    plan: RowPlan[ReadT],
+    cursor: str | None,
+    limit: int,
+    where: Any,
+    order_by: Any,
+) -> KeysetPage[ReadT]:
+    """`list_after`'s row path (both flavours)."""
+    statement, dtos = plan.keyset(cursor, limit, where, order_by)
+    page: KeysetPage[ReadT] = dtos(read_rows(session, plan, statement))
+    return page
+
+
+def shapes_keyset(
+    session: Session,
+    found: tuple[RowPlan[Any], NestedRows],
+    cursor: str | None,
+    limit: int,
+    where: Any,
+    order_by: Any,
+) -> KeysetPage[Any]:
+    """`list_after_with`'s row path (both flavours)."""
+    plan, nested = found
+    statement, paging = keyset_query(plan.spec, cursor, limit, where, order_by)
+    rows = read_rows(session, plan, statement.with_only_columns(*plan.columns))
+    fetched = [read_rows(session, plan, s) for s in nested.statements(rows)]
+    return paging(nested.items(rows, fetched))
+
+
+def commit(session: Session, model: str) -> None:
+    """Commit, a write the database refuses at commit (a deferred constraint) becoming the
+    runtime's typed error (both flavours)."""
+    with write_guard(session, model, ()):
+        session.commit()
+
+
+def new_row(model: Callable[..., ModelT], create: type[Any], data: Any) -> ModelT:
     """A row from the fields set in `data` that `create` declares: a subclass of the Create DTO
     may carry extra fields for its own methods, which are not columns (both flavours)."""
     values = set_fields(data)
@@ -239,14 +309,7 @@ class ReadOnlyServiceBase(Generic[ModelT, ReadT, WhereT, OrderT]):
                 where, order_by=order_by, limit=limit, offset=offset
             )
             return offset_page(self._read, items, total, limit, offset)
-        conditions = plan.spec.conditions(where, False)
-        statement = plan.page(conditions, order_by, limit, offset)
-        rows = read_rows(self.session, plan, statement)
-        counted = counted_total(rows, limit, offset)
-        if counted is None:
-            counted = int(read_rows(self.session, plan, plan.spec.select_count(conditions))[0][0])
-        page: OffsetPage[ReadT] = plan.offset_page(rows, counted, limit, offset)
-        return page
+        return rows_page(self.session, plan, where, order_by, limit, offset)
 
     def list_with(
         self,
@@ -268,15 +331,7 @@ class ReadOnlyServiceBase(Generic[ModelT, ReadT, WhereT, OrderT]):
             return OffsetPage(
                 items=to_shapes(shape, items), total=total, limit=limit, offset=offset
             )
-        plan, nested = found
-        conditions = plan.spec.conditions(where, False)
-        rows = read_rows(self.session, plan, plan.page(conditions, order_by, limit, offset))
-        counted = counted_total(rows, limit, offset)
-        if counted is None:
-            counted = int(read_rows(self.session, plan, plan.spec.select_count(conditions))[0][0])
-        fetched = [read_rows(self.session, plan, s) for s in nested.statements(rows)]
-        items = nested.items(rows, fetched)
-        return OffsetPage(items=items, total=counted, limit=limit, offset=offset)
+        return shapes_page(self.session, found, where, order_by, limit, offset)
 
     def count(self, where: WhereT | None = None) -> int:
         """How many rows match."""
@@ -361,5 +416,4 @@ class ServiceBase(
 
     def _commit(self) -> None:
         if self.auto_commit:
-            with write_guard(self.session, self._model.__name__, ()):
-                self.session.commit()
+            commit(self.session, self._model.__name__)

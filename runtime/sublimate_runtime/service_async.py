@@ -1,6 +1,8 @@
 """The asyncio twins of ``service``'s bases: the same methods, awaited, on an AsyncSession.
 
-What does not wait on the database (building a row, a page) is ``service``'s helpers, shared.
+They stay coroutines of their own because they await the user's hooks (``async def
+before_create``...) and the async repository; everything else is ``service``'s, shared: building
+a row or a page, and the row path's reads, run in one greenlet (``AsyncSession.run_sync``).
 AsyncSession is imported for the type checker only: asyncio needs greenlet, and a sync-only
 application importing ``sublimate_runtime`` need not install it.
 """
@@ -12,25 +14,28 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from .dto import validated
-from .guards import async_write_guard
-from .intents import READ_INTENT
 from .nested import ShapeT, shape_paths, to_shapes
 from .nested_rows import shape_rows
 from .pagination import KeysetPage, OffsetPage
-from .read_rows import (
-    RowPlan,
-    RowReader,
-    counted_total,
-    keyset_query,
-    on_connection,
-    row_reader,
-    with_items,
+from .read_rows import RowReader, row_reader, with_items
+from .service import (
+    CreateT,
+    KeyT,
+    ModelT,
+    OrderT,
+    ReadT,
+    WhereT,
+    commit,
+    new_row,
+    offset_page,
+    rows_keyset,
+    rows_page,
+    shapes_keyset,
+    shapes_page,
 )
-from .service import CreateT, KeyT, ModelT, OrderT, ReadT, WhereT, new_row, offset_page
 from .type_args import type_argument
 
 if TYPE_CHECKING:
-    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = [
@@ -38,7 +43,6 @@ __all__ = [
     "AsyncServiceBase",
     "async_keyset_page",
     "async_keyset_page_with",
-    "async_read_rows",
 ]
 
 _Row = TypeVar("_Row")
@@ -92,21 +96,6 @@ class AsyncRows(
     async def upsert(self, instance: _Row, *, on: _Key) -> _Row: ...
 
 
-async def async_read_rows(
-    session: AsyncSession, plan: RowPlan[Any], statement: Select[Any]
-) -> Sequence[Any]:
-    """The rows of a row-path statement (see ``service.read_rows``)."""
-    rows: Sequence[Any]
-    if not on_connection(session.sync_session):
-        rows = (await session.execute(statement, bind_arguments=READ_INTENT)).all()
-        return rows
-    if session.sync_session.autoflush:
-        await session.flush()
-    connection = await session.connection(bind_arguments=plan.binding(statement))
-    rows = (await connection.execute(statement)).all()
-    return rows
-
-
 async def async_keyset_page(
     service: AsyncReadOnlyServiceBase[ModelT, ReadT, WhereT, OrderT],
     repository: AsyncListsAfter[ModelT, WhereT, OrderT],
@@ -120,8 +109,9 @@ async def async_keyset_page(
     if plan is None:
         page = await repository.list_after(cursor, limit, where=where, order_by=order_by)
         return with_items(page, [service._read(item) for item in page.items])
-    statement, dtos = plan.keyset(cursor, limit, where, order_by)
-    result: KeysetPage[ReadT] = dtos(await async_read_rows(service.session, plan, statement))
+    result: KeysetPage[ReadT] = await service.session.run_sync(
+        rows_keyset, plan, cursor, limit, where, order_by
+    )
     return result
 
 
@@ -137,12 +127,8 @@ async def async_keyset_page_with(
     """`list_after_with` of an asyncio keyed service (see ``service.keyset_page_with``)."""
     found = shape_rows(service._rows, shape)
     if found is not None:
-        plan, nested = found
-        statement, paging = keyset_query(plan.spec, cursor, limit, where, order_by)
-        statement = statement.with_only_columns(*plan.columns)
-        rows = await async_read_rows(service.session, plan, statement)
-        fetched = [await async_read_rows(service.session, plan, s) for s in nested.statements(rows)]
-        result: KeysetPage[ShapeT] = paging(nested.items(rows, fetched))
+        run = service.session.run_sync
+        result: KeysetPage[ShapeT] = await run(shapes_keyset, found, cursor, limit, where, order_by)
         return result
     page = await repository.list_after(
         cursor, limit, where=where, order_by=order_by, load=shape_paths(shape)
@@ -183,15 +169,7 @@ class AsyncReadOnlyServiceBase(Generic[ModelT, ReadT, WhereT, OrderT]):
                 where, order_by=order_by, limit=limit, offset=offset
             )
             return offset_page(self._read, items, total, limit, offset)
-        conditions = plan.spec.conditions(where, False)
-        statement = plan.page(conditions, order_by, limit, offset)
-        rows = await async_read_rows(self.session, plan, statement)
-        counted = counted_total(rows, limit, offset)
-        if counted is None:
-            count = plan.spec.select_count(conditions)
-            counted = int((await async_read_rows(self.session, plan, count))[0][0])
-        page: OffsetPage[ReadT] = plan.offset_page(rows, counted, limit, offset)
-        return page
+        return await self.session.run_sync(rows_page, plan, where, order_by, limit, offset)
 
     async def list_with(
         self,
@@ -211,17 +189,10 @@ class AsyncReadOnlyServiceBase(Generic[ModelT, ReadT, WhereT, OrderT]):
             return OffsetPage(
                 items=to_shapes(shape, items), total=total, limit=limit, offset=offset
             )
-        plan, nested = found
-        conditions = plan.spec.conditions(where, False)
-        statement = plan.page(conditions, order_by, limit, offset)
-        rows = await async_read_rows(self.session, plan, statement)
-        counted = counted_total(rows, limit, offset)
-        if counted is None:
-            count = plan.spec.select_count(conditions)
-            counted = int((await async_read_rows(self.session, plan, count))[0][0])
-        fetched = [await async_read_rows(self.session, plan, s) for s in nested.statements(rows)]
-        items = nested.items(rows, fetched)
-        return OffsetPage(items=items, total=counted, limit=limit, offset=offset)
+        page: OffsetPage[ShapeT] = await self.session.run_sync(
+            shapes_page, found, where, order_by, limit, offset
+        )
+        return page
 
     async def count(self, where: WhereT | None = None) -> int:
         """How many rows match."""
@@ -307,5 +278,4 @@ class AsyncServiceBase(
 
     async def _commit(self) -> None:
         if self.auto_commit:
-            async with async_write_guard(self.session, self._model.__name__, ()):
-                await self.session.commit()
+            await self.session.run_sync(commit, self._model.__name__)

@@ -8,6 +8,7 @@ attribute names), the column a refused value is named by when the engine has no 
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable
 from datetime import datetime
@@ -18,8 +19,10 @@ from typing import Any, Literal
 import msgspec
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sublimate_runtime import (
+    ConflictError,
     DataError,
     EqFilter,
     NotFoundError,
@@ -28,6 +31,7 @@ from sublimate_runtime import (
     SoftDeleteRepository,
     TextFilter,
     UniqueKeySpec,
+    guards,
     repository,
     repository_async,
     repository_id,
@@ -189,6 +193,13 @@ def _public(cls: type) -> dict[str, tuple[str, ...]]:
     }
 
 
+# What generated methods call on their runtime base: the asyncio bases keep these too.
+GENERATED_CALLS = frozenset(
+    {"_get", "_get_by", "_update", "_upsert", "_delete_key", "_delete_keys"}
+    | {"_soft_delete", "_soft_delete_keys", "_restore"}
+)
+
+
 @pytest.mark.parametrize(
     ("module", "name"),
     [
@@ -199,16 +210,79 @@ def _public(cls: type) -> dict[str, tuple[str, ...]]:
     ],
 )
 def test_the_asyncio_classes_mirror_the_sync_ones(module: Any, name: str) -> None:
-    """Same methods, same parameters, and every method that runs SQL a coroutine there."""
+    """Same public methods (and those generated methods call), same parameters, each a coroutine;
+    and they run an implementation the sync class has: its base's, in one greenlet."""
     sync = getattr(module, name)
     twin = getattr(
         repository_async if module is repository else repository_id_async, f"Async{name}"
     )
-    assert _public(sync) == _public(twin)
-    for method, member in vars(sync).items():
-        if inspect.isfunction(member) and method not in ("__init_subclass__", "__init__"):
-            runs_sql = inspect.iscoroutinefunction(getattr(twin, method))
-            assert runs_sql or method in ("_guard", "_required", "_written"), method
+    mirrored = {
+        method: parameters
+        for method, parameters in _public(sync).items()
+        if not method.startswith("_") or method in GENERATED_CALLS
+    }
+    runner = ("_run", "_on_twin")  # how every coroutine reaches the sync twin
+    assert {k: v for k, v in _public(twin).items() if k not in runner} == mirrored
+    assert all(inspect.iscoroutinefunction(getattr(twin, method)) for method in mirrored)
+    assert issubclass(sync, twin._sync_base)
+    for method in GENERATED_CALLS & set(dir(twin)):  # each runs its sync namesake
+        assert callable(getattr(twin._sync_base, method)), method
+
+
+class AsyncSoftThings(
+    repository_async.AsyncSoftDeleteRepository[Thing, ThingFilter, ThingOrder, Any]
+):
+    """As a generated class would be, with a user's override of a public method."""
+
+    spec = SoftThingRepository.spec
+
+    async def delete(self, id: int) -> Thing:
+        return await self._soft_delete((id,))
+
+    async def restore(self, id: int) -> Thing:
+        return await self._restore((id,))
+
+    async def exists(self, where: Any = None, *, include_deleted: bool = False) -> bool:
+        return False  # the override wins when called
+
+
+async def test_an_asyncio_repository_runs_a_sync_twin_of_its_spec(async_engine: Any) -> None:
+    assert issubclass(AsyncSoftThings._sync_class, SoftDeleteRepository)
+    assert AsyncSoftThings._sync_class.spec is SoftThingRepository.spec
+    assert AsyncSoftThings.list.__doc__ == SoftDeleteRepository.list.__doc__
+    async with async_engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    async with AsyncSession(async_engine, expire_on_commit=False) as session:
+        repo = AsyncSoftThings(session)
+        thing = await repo.add(Thing(code="a"))
+        assert (await repo.delete(thing.id)).deleted_at is not None
+        assert await repo.list() == [] and await repo.count() == 0
+        assert await repo.list(include_deleted=True) == [thing]
+        assert (await repo.restore(thing.id)).deleted_at is None
+        assert await repo._get((thing.id,)) is thing
+        assert await repo.count(ThingFilter(code=TextFilter(eq="a"))) == 1
+        assert await repo.exists() is False
+        with pytest.raises(ConflictError):
+            await repo.add(Thing(code="a"))
+        assert await repo.count() == 0  # the guard rolled back, and the session still works
+
+
+async def test_a_pause_in_asyncio_code_lets_the_event_loop_run() -> None:
+    """The deadlock retry's pause, inside run_sync's greenlet, awaits instead of sleeping."""
+    from sqlalchemy.util import greenlet_spawn
+
+    done: list[str] = []
+
+    async def paused() -> None:
+        await greenlet_spawn(guards.pause, 0.05)
+        done.append("pause")
+
+    async def other() -> None:
+        await asyncio.sleep(0.01)
+        done.append("other")
+
+    await asyncio.gather(paused(), other())
+    assert done == ["other", "pause"]
 
 
 @pytest.mark.parametrize("name", ["IdReadOnlyServiceBase", "IdServiceBase"])
