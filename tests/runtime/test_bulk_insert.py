@@ -20,6 +20,7 @@ from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
     Session,
+    column_property,
     mapped_column,
     relationship,
     sessionmaker,
@@ -80,6 +81,30 @@ class Cached(Base):
     name: Mapped[str] = mapped_column(sa.String(20))
 
 
+class Renamed(Base):
+    """An attribute named otherwise than its column, and one that is an expression."""
+
+    __tablename__ = "bulk_renamed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column("label_text", sa.String(20))
+    shout: Mapped[str] = column_property(sa.func.upper(label))
+
+
+class Defaulted(Base):
+    """Constant defaults: written once in the statement, or sent per row when a literal of them
+    would need the driver's escaping."""
+
+    __tablename__ = "bulk_defaulted"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(20))
+    quoted: Mapped[str] = mapped_column(sa.String(20), default="it's")
+    percent: Mapped[str] = mapped_column(sa.String(20), default="50% :x $1 ?")
+    flag: Mapped[bool] = mapped_column(default=True)
+    ratio: Mapped[float] = mapped_column(default=1.5)
+
+
 PK = {"id": UniqueKeySpec(constraint_name=None, columns=("id",), sql_columns=("id",), primary=True)}
 BOOK_KEYS = {
     **PK,
@@ -99,6 +124,14 @@ class AsyncBooks(AsyncRepository[Book, Any, Any]):
 
 class Counters(Repository[Counted, Any, Any]):
     spec = RepositorySpec(Counted, keys=PK, cursor=tuple[int])
+
+
+class RenamedRows(Repository[Renamed, Any, Any]):
+    spec = RepositorySpec(Renamed, keys=PK, cursor=tuple[int])
+
+
+class DefaultedRows(Repository[Defaulted, Any, Any]):
+    spec = RepositorySpec(Defaulted, keys=PK, cursor=tuple[int])
 
 
 class CachedRows(Repository[Cached, Any, Any]):
@@ -148,6 +181,51 @@ def test_plain_new_rows_are_one_insert_returning_new_rows_in_input_order(
     session.commit()
     stored = dict(session.execute(sa.select(Book.id, Book.title)).all())
     assert {stored[book.id] for book in added} == set(titles(given))
+
+
+def test_rows_sent_to_core_as_they_are_still_come_back_in_input_order(
+    session: Session, engine: Engine
+) -> None:
+    """Parameter keys that are column keys go to Core untouched; a session hook still sees an
+    INSERT (routing and hooks that look for writes keep working)."""
+    seen: list[bool] = []
+    event.listen(session, "do_orm_execute", lambda state: seen.append(state.is_insert))
+    given = [Book(title=f"c{i}", extra={"i": i}) for i in (5, 3, 9, 1)]
+    statements = Statements(engine)
+    added = Books(session).insert_many(given)
+    assert len(statements.sent) == 1 and seen == [True]
+    assert [(book.title, book.extra) for book in added] == [
+        (f"c{i}", {"i": i}) for i in (5, 3, 9, 1)
+    ]
+    assert [book.id for book in added] == sorted(book.id for book in added)
+
+
+def test_attributes_named_otherwise_than_their_columns_are_translated(
+    session: Session, engine: Engine
+) -> None:
+    statements = Statements(engine)
+    added = RenamedRows(session).insert_many([Renamed(label=f"r{i}") for i in (2, 1, 3)])
+    assert len(statements.sent) == 1
+    assert [(row.label, row.shout) for row in added] == [("r2", "R2"), ("r1", "R1"), ("r3", "R3")]
+    session.commit()
+    stored = session.execute(sa.text("SELECT label_text FROM bulk_renamed ORDER BY id")).all()
+    assert [row[0] for row in stored] == ["r2", "r1", "r3"]
+
+
+def test_constant_defaults_are_written_into_the_statement(session: Session, engine: Engine) -> None:
+    statements = Statements(engine)
+    repo = DefaultedRows(session)
+    added = repo.insert_many([Defaulted(name=f"d{i}") for i in range(3)])
+    own = repo.insert_many([Defaulted(name="own", quoted="mine", flag=False)])
+    assert len(statements.sent) == 2
+    assert "it''s" in statements.sent[0] and "50%" not in statements.sent[0]
+    expected = ("it's", "50% :x $1 ?", True, 1.5)
+    assert {(row.quoted, row.percent, row.flag, row.ratio) for row in added} == {expected}
+    assert [(row.quoted, row.flag) for row in own] == [("mine", False)]
+    session.commit()
+    columns = sa.select(Defaulted.quoted, Defaulted.percent, Defaulted.flag, Defaulted.ratio)
+    stored = [tuple(row) for row in session.execute(columns.order_by(Defaulted.id))]
+    assert stored == [expected] * 3 + [("mine", "50% :x $1 ?", False, 1.5)]
 
 
 def test_none_means_what_the_unit_of_work_reads_it_as(session: Session) -> None:
