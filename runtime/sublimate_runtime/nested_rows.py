@@ -16,21 +16,30 @@ to one column (no association table, no inheritance on either side), its DTO's f
 columns of its table, and the shape holds a list for a collection and one object (or None) for
 a to-one. A relationship's ``order_by`` orders its rows as the ORM would; without one the rows
 come in the database's order, as they do through ``selectinload``.
+
+On MariaDB a relationship whose DTO is ints, Decimals and bounded strings is read as one
+``JSON_OBJECT`` a row, decoded by msgspec (:class:`_JsonRows`): the same DTOs without the driver
+parsing each column in Python.
 """
 
 from __future__ import annotations
 
 import keyword
 from collections.abc import Callable, Sequence
+from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
+import msgspec
 from msgspec import inspect as mi
-from sqlalchemy import Column, Select, bindparam, select
+from sqlalchemy import Column, Select, String, bindparam, func, literal_column
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import RelationshipDirection
+from sqlalchemy.sql import sqltypes
 
 from .dto import is_pydantic
-from .read_rows import RowPlan, RowReader
+from .read_rows import POSITIONAL, RowPlan, RowReader
 
 __all__ = ["NestedRows", "nested_rows", "shape_rows"]
 
@@ -60,7 +69,7 @@ def shape_rows(
 class _Related:
     """One relationship of a shape: how its rows are selected and grouped."""
 
-    __slots__ = ("build", "key_at", "key_index", "many", "name", "select")
+    __slots__ = ("build", "json", "key_at", "key_index", "many", "name", "select")
 
     def __init__(
         self,
@@ -72,22 +81,27 @@ class _Related:
         order_by: tuple[Any, ...],
         build: Callable[[Any], Any],
         key_at: int | None = None,
+        json: _JsonRows | None = None,
     ) -> None:
         self.name = name  # the shape's field: the relationship's attribute
         self.key_index = key_index  # where a page row holds the local join column
         self.many = many
         self.build = build
+        self.json = json if key_at is not None and len(columns) > 1 else None
         # The join column is read where the related DTO has it (`order_id` of a line), else
         # selected after the DTO's columns: on a pure-Python driver every column of every row
         # costs (MariaDB's pymysql parses each one). The statement is built once, its keys a
         # bound list: building a SELECT and its cache key per page cost more than reading it.
+        # Its rows are read by position (read_rows.POSITIONAL).
         self.key_at = -1 if key_at is None else key_at
         key = () if key_at is not None else (remote.label("sublimate_key"),)
         self.select = (
-            select(*columns, *key)
+            _RelatedSelect(*columns, *key)
             .where(remote.in_(bindparam("sublimate_keys", expanding=True)))
             .order_by(*order_by)
+            .execution_options(**POSITIONAL)
         )
+        self.select.sublimate_json = self.json
 
     def keys(self, rows: Sequence[Any]) -> list[Any]:
         return sorted({row[self.key_index] for row in rows if row[self.key_index] is not None})
@@ -101,6 +115,8 @@ class _Related:
         ]
 
     def grouped(self, rows: Sequence[Any]) -> dict[Any, Any]:
+        if self.json is not None and rows and len(rows[0]) == 1:  # one JSON object a row
+            return self.json.grouped(rows, self.many)
         by_key: dict[Any, Any] = {}
         build = self.build
         at = self.key_at
@@ -111,6 +127,146 @@ class _Related:
             for row in rows:
                 by_key[row[at]] = build(row)
         return by_key
+
+
+class _RelatedSelect(Select[Any]):
+    """A relationship's SELECT, compiled on MariaDB as its rows' JSON objects (:class:`_JsonRows`)
+    where that gives the same DTOs; its plain SELECT elsewhere. The class is in its cache key:
+    a plain SELECT of the same columns never shares its compiled form."""
+
+    inherit_cache = True
+    sublimate_json: _JsonRows | None = None
+
+
+@compiles(_RelatedSelect)
+def _compile_related(element: _RelatedSelect, compiler: Any, **kw: Any) -> str:
+    """The JSON form only for the statement as built: not nested in another, and without the
+    options a ``do_orm_execute`` hook may add (``with_loader_criteria``, as multi-tenancy does):
+    such a statement is compiled as written, so the options act as on any SELECT. A hook's added
+    WHERE is kept (the JSON form is the same statement with one column)."""
+    json = element.sublimate_json
+    plain = (
+        json is None
+        or bool(compiler.stack)
+        or any(getattr(element, name, ()) for name in _ADDED_OPTIONS)
+        or not _json_server(compiler.dialect)
+    )
+    if plain:
+        text: str = compiler.visit_select(element, **kw)
+        return text
+    assert json is not None
+    variant: Any = element.with_only_columns(json.column)  # a _RelatedSelect
+    variant.sublimate_json = None
+    text = compiler.process(variant, **kw)
+    return text
+
+
+# Where a statement keeps its options (`.options()`; compile-state functions, named
+# `_with_context_options` before SQLAlchemy 2.1).
+_ADDED_OPTIONS = ("_with_options", "_compile_state_funcs", "_with_context_options")
+
+
+def _json_server(dialect: Any) -> bool:
+    """MariaDB, where JSON_OBJECT's text of the types :class:`_JsonRows` allows was checked
+    against what pymysql and aiomysql read (tests/behaviour/test_nested_reads.py); not MySQL."""
+    version = dialect.server_version_info or ()
+    return bool(getattr(dialect, "is_mariadb", False)) and tuple(version[:2]) >= (10, 5)
+
+
+class _JsonRows:
+    """A relationship's rows read as one ``JSON_OBJECT(...)`` each, decoded by msgspec (in C)
+    into the related DTOs: on MariaDB through a pure-Python driver (pymysql, aiomysql) every
+    column of every row is parsed in Python, which is most of a nested page (bench/nested.py:
+    250 lines of 5 columns). One object per row, not one array per key: an aggregate
+    (JSON_ARRAYAGG, GROUP_CONCAT) is cut at ``group_concat_max_len`` and would lose rows.
+
+    Only where the JSON gives the very values the driver would: every field is an int, Decimal
+    or str (or that or None where the column is nullable), without constraints that decoding
+    would check and building does not, over a column of a plain type (no TypeDecorator, no
+    variant for MySQL/MariaDB) of the same kind: Integer (no Boolean), Numeric as Decimal (no
+    Float), a String of bounded length with no collation (no Text: a value JSON-escaped past
+    ``max_allowed_packet`` would make the object NULL). JSON renders a DECIMAL with its scale
+    (1.00), a BIGINT exactly, a string escaped (quotes, control characters, any Unicode)."""
+
+    __slots__ = ("column", "decoder", "key")
+
+    def __init__(self, child: type[Any], pairs: list[Any], key: str) -> None:
+        self.column = func.json_object(*pairs, type_=String()).label("sublimate_json")
+        self.decoder = msgspec.json.Decoder(list[child])  # type: ignore[valid-type]
+        self.key = attrgetter(key)
+
+    @classmethod
+    def of(cls, child: type[Any], columns: Sequence[Any], key: str) -> _JsonRows | None:
+        info = mi.type_info(child)
+        if not isinstance(info, mi.StructType) or info.array_like or info.tag is not None:
+            return None
+        if len(info.fields) != len(columns):
+            return None
+        pairs: list[Any] = []
+        budget = 0  # the worst JSON text of a row: every character escaped as \uXXXX
+        for field, attribute in zip(info.fields, columns, strict=True):
+            column = attribute.property.columns[0]
+            kind = _json_kind(field, column)
+            if kind is None or not _identifier(field.encode_name):
+                return None
+            budget += 32 + len(field.encode_name) + (6 * column.type.length if kind is str else 0)
+            pairs += [literal_column(f"'{field.encode_name}'"), attribute]
+        return cls(child, pairs, key) if budget <= _JSON_BUDGET else None
+
+    def grouped(self, rows: Sequence[Any], many: bool) -> dict[Any, Any]:
+        texts = [row[0] for row in rows]
+        if None in texts:  # past max_allowed_packet: an error, never a row left out
+            raise RuntimeError("a related row's JSON_OBJECT is NULL (max_allowed_packet?)")
+        items = self.decoder.decode("[" + ",".join(texts) + "]")
+        key = self.key
+        by_key: dict[Any, Any] = {}
+        if many:
+            for item in items:
+                by_key.setdefault(key(item), []).append(item)
+        else:
+            for item in items:
+                by_key[key(item)] = item
+        return by_key
+
+
+_JSON_BUDGET = 1 << 20  # bytes a row's object may reach: MariaDB's max_allowed_packet is 16 MiB
+_INTEGERS = (
+    sqltypes.Integer, sqltypes.BigInteger, sqltypes.SmallInteger,
+    sqltypes.INTEGER, sqltypes.BIGINT, sqltypes.SMALLINT,
+)  # fmt: skip
+_DECIMALS = (sqltypes.Numeric, sqltypes.NUMERIC, sqltypes.DECIMAL)
+_STRINGS = (sqltypes.String, sqltypes.Unicode, sqltypes.VARCHAR, sqltypes.NVARCHAR)
+
+
+def _json_kind(field: mi.Field, column: Any) -> type[Any] | None:
+    """int, Decimal or str: what the field decodes from the column's JSON, or None: not one
+    :class:`_JsonRows` allows."""
+    info = field.type
+    if isinstance(info, mi.UnionType):
+        members = [t for t in info.types if not isinstance(t, mi.NoneType)]
+        if len(members) != 1 or len(info.types) != 2:
+            return None
+        info = members[0]
+    elif column.nullable:
+        return None  # a NULL the constructor would take and decoding would reject
+    sql = column.type
+    if not isinstance(column, Column) or any(
+        name in ("mysql", "mariadb") for name in getattr(sql, "_variant_mapping", ())
+    ):
+        return None
+    constraints: tuple[Any, ...]
+    if isinstance(info, mi.IntType) and type(sql) in _INTEGERS:
+        kind: type[Any] = int
+        constraints = (info.gt, info.ge, info.lt, info.le, info.multiple_of)
+    elif isinstance(info, mi.DecimalType) and type(sql) in _DECIMALS and sql.asdecimal:
+        kind, constraints = Decimal, ()
+    elif isinstance(info, mi.StrType) and type(sql) in _STRINGS:
+        if sql.length is None or sql.collation is not None:
+            return None
+        kind, constraints = str, (info.min_length, info.max_length, info.pattern)
+    else:
+        return None
+    return kind if all(c is None for c in constraints) else None
 
 
 class NestedRows:
@@ -188,6 +344,7 @@ def _related(mapper: Any, field: mi.Field, fields: tuple[str, ...]) -> _Related 
         order_by=tuple(prop.order_by) if prop.order_by else (),
         build=_row_constructor(child, child_fields),
         key_at=child_fields.index(remote_attr) if remote_attr in child_fields else None,
+        json=_JsonRows.of(child, columns, remote_attr),
     )
 
 

@@ -47,6 +47,7 @@ from .pagination import KeysetPage, OffsetPage
 from .repository_spec import OrderBy, RepositorySpec, Where
 
 __all__ = [
+    "POSITIONAL",
     "READ_METHODS",
     "RowPlan",
     "RowReader",
@@ -84,10 +85,18 @@ def keyset_query(
     return query.statement, query.page
 
 
+POSITIONAL = {"_result_disable_adapt_to_context": True}
+"""Execution options of a row-path statement, whose rows are read by position only. Without
+them, a statement that is not the very object its cached compiled form was made from (every
+page's: its WHERE, LIMIT or keys differ) has its result's keymap rebuilt for its own columns,
+for ``row._mapping[column]`` lookups nothing here makes: 0.2 ms of a page's 50 orders and 250
+lines on pymysql. The ORM sets the same option on what ``Session.execute`` runs."""
+
+
 class RowPlan(Generic[R]):
     """One model's row path: the columns selected and the DTO built from each row."""
 
-    __slots__ = ("build", "columns", "spec")
+    __slots__ = ("_counted", "build", "columns", "spec")
 
     def __init__(
         self, spec: RepositorySpec[Any], columns: tuple[Any, ...], build: Callable[[Any], R]
@@ -95,14 +104,15 @@ class RowPlan(Generic[R]):
         self.spec = spec
         self.columns = columns  # Model.<field>, in the Read DTO's field order
         self.build = build  # a row (those columns first) -> the Read DTO
+        # The page's SELECT list, built once: each page only adds its clauses (generative).
+        self._counted = select(*columns, func.count().over()).execution_options(**POSITIONAL)
 
     def page(
         self, conditions: Sequence[Any], order_by: OrderBy[Any], limit: int | None, offset: int
     ) -> Select[Any]:
         """``list_and_count``'s statement with the DTO's columns instead of the entity."""
         return (
-            select(*self.columns, func.count().over())
-            .where(*conditions)
+            self._counted.where(*conditions)
             .order_by(*self.spec.ordering(order_by))
             .limit(limit)
             .offset(offset)
@@ -128,7 +138,7 @@ class RowPlan(Generic[R]):
             result: KeysetPage[R] = page(list(map(build, rows)))
             return result
 
-        return statement.with_only_columns(*self.columns), dtos
+        return statement.with_only_columns(*self.columns).execution_options(**POSITIONAL), dtos
 
     def binding(self, statement: Select[Any]) -> dict[str, Any]:
         """What ``Session.connection`` passes to ``get_bind`` for ``statement``: what

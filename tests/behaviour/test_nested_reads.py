@@ -15,12 +15,19 @@ from typing import Any
 
 import msgspec
 import pytest
-from shop.db.dtos.category import CategoryRead, CategoryReadWithParent, CategoryReadWithProducts
+import sqlalchemy as sa
+from shop.db.dtos.category import (
+    CategoryRead,
+    CategoryReadWithChildren,
+    CategoryReadWithParent,
+    CategoryReadWithProducts,
+)
 from shop.db.dtos.customer import CustomerRead, CustomerReadWithOrders
 from shop.db.dtos.order import OrderRead, OrderReadWithCustomer, OrderReadWithLines
-from shop.db.dtos.order_line import OrderLineReadWithProduct
+from shop.db.dtos.order_line import OrderLineRead, OrderLineReadWithProduct
 from shop.db.dtos.product import ProductRead, ProductReadWithCategory, ProductReadWithTags
 from shop.models import Category, Customer, Order, OrderLine, Product
+from sqlalchemy.orm import with_loader_criteria
 from sublimate_runtime import (
     NotFoundError,
     NotLoadedError,
@@ -30,10 +37,10 @@ from sublimate_runtime import (
     to_shape,
     to_shapes,
 )
-from sublimate_runtime.nested_rows import nested_rows
+from sublimate_runtime.nested_rows import _JsonRows, nested_rows
 
-from ._support import Db, aw
-from .test_loading import seed_shop
+from ._support import Db, aw, new_customer, new_product
+from .test_loading import AT, seed_shop
 
 D = Decimal
 
@@ -276,3 +283,117 @@ async def test_converting_never_queries(db: Db) -> None:
             to_shape(OrderReadWithLines, order)
         assert to_shape(OrderRead, order).id == ids["order"]
     assert statements == []
+
+
+# Values the related rows must carry exactly, whatever form they are read in (on MariaDB a
+# relationship whose DTO is ints, decimals and bounded strings is read as JSON_OBJECT rows).
+HOSTILE_NAMES = [
+    "root",
+    "naïve é ß Ω 漢字",
+    "😀 emoji outside the BMP",
+    'quote " back \\ slash \\u0041 /',
+    "tab\tnew\nline\rcr",
+    "'; DROP TABLE categories; --",
+    '{"json": [1, null]}',
+    "\u2028\u2029 separators",
+    "\x01\x1f\x7f controls",
+    "  padded",
+]
+HOSTILE_PRICES = [D("-99999999.99"), D("0.00"), D("0.01"), D("12345678.90"), D("-0.50")]
+HOSTILE_QUANTITIES = [-(2**31), 2**31 - 1, 0, -1, 1]
+BIG_ID = 2**53 + 1  # not a double: a JSON reader that goes through float loses it
+
+
+async def _seed_hostile(db: Db) -> None:
+    names = HOSTILE_NAMES + ([] if db.dialect == "postgresql" else ["nul \x00 inside"])
+    root = Category(name=names[0])
+    children = [Category(name=name, parent=root) for name in names[1:]]
+    product = new_product("BIG", id=BIG_ID)
+    customer = new_customer("Hostile")
+    order = Order(customer=customer, placed_at=AT, total=D("0.00"), lines=[
+        OrderLine(line_no=i, product=product, quantity=q, unit_price=p)
+        for i, (q, p) in enumerate(zip(HOSTILE_QUANTITIES, HOSTILE_PRICES, strict=True))
+    ])  # fmt: skip
+    await db.seed(root, *children, product, customer, order)
+    await aw(db.session.connection())
+    db.forget()
+
+
+async def test_hostile_values_read_the_same_on_every_path(db: Db) -> None:
+    await _seed_hostile(db)
+    cases = (
+        (Category, CategoryReadWithChildren, "children"),
+        (Category, CategoryReadWithParent, None),
+        (Order, OrderReadWithLines, "lines"),
+    )
+    for model, shape, many in cases:
+        db.forget()
+        with db.count_statements() as statements:
+            page = await aw(db.service(model).list_with(shape, limit=50))
+        as_json = any("json_object" in statement.lower() for statement in statements)
+        assert as_json == (db.dialect == "mariadb"), (shape.__name__, statements)
+        keyset = await aw(db.service(model).list_after_with(shape, None, 50))
+        db.forget()
+        instances = await aw(db.repo(model).list(limit=50, load=shape_paths(shape)))
+        expected = _sorted(to_shapes(shape, instances), many)
+        assert _sorted(page.items, many) == expected, shape.__name__
+        assert _sorted(keyset.items, many) == expected, shape.__name__
+    db.forget()
+    orders = await aw(db.service(Order).list_with(OrderReadWithLines))
+    lines = orders.items[0].lines
+    assert [line.unit_price for line in lines] == HOSTILE_PRICES
+    assert [str(line.unit_price) for line in lines] == [str(p) for p in HOSTILE_PRICES]  # scale
+    assert [line.quantity for line in lines] == HOSTILE_QUANTITIES
+    assert {line.product_id for line in lines} == {BIG_ID}
+    db.forget()
+    categories = await aw(db.service(Category).list_with(CategoryReadWithChildren))
+    root = next(c for c in categories.items if c.parent_id is None)
+    names = HOSTILE_NAMES[1:] + ([] if db.dialect == "postgresql" else ["nul \x00 inside"])
+    assert sorted(child.name for child in root.children) == sorted(names)
+
+
+async def test_a_hooks_criteria_reach_the_related_rows(db: Db) -> None:
+    """A ``do_orm_execute`` hook's ``with_loader_criteria`` (multi-tenancy's way) applies to the
+    related rows' statement: not read as JSON, which would drop the option's entities."""
+    await _seed_hostile(db)
+    sync_session = db.session.sync_session if db.is_async else db.session
+
+    def hide_negative_lines(state: Any) -> None:
+        if state.is_select:
+            state.statement = state.statement.options(
+                with_loader_criteria(OrderLine, OrderLine.quantity >= 0)
+            )
+
+    sa.event.listen(sync_session, "do_orm_execute", hide_negative_lines)
+    try:
+        with db.count_statements() as statements:
+            page = await aw(db.service(Order).list_with(OrderReadWithLines))
+    finally:
+        sa.event.remove(sync_session, "do_orm_execute", hide_negative_lines)
+    assert sorted(line.quantity for line in page.items[0].lines) == [0, 1, 2**31 - 1]
+    assert not any("json_object" in statement.lower() for statement in statements)
+    seen: list[Any] = []  # a hook that changes nothing: the rows go through Session.execute
+    record = seen.append
+    sa.event.listen(sync_session, "do_orm_execute", record)
+    try:
+        db.forget()
+        with db.count_statements() as statements:
+            page = await aw(db.service(Order).list_with(OrderReadWithLines))
+    finally:
+        sa.event.remove(sync_session, "do_orm_execute", record)
+    assert len(seen) == 2 and [line.quantity for line in page.items[0].lines] == HOSTILE_QUANTITIES
+    as_json = any("json_object" in statement.lower() for statement in statements)
+    assert as_json == (db.dialect == "mariadb")
+
+
+def test_which_related_dtos_read_as_json() -> None:
+    """Ints, Decimals and bounded strings over plain columns: the rest keeps its columns."""
+    lines = sa.inspect(OrderLine)
+    assert _JsonRows.of(OrderLineRead, [lines.attrs[n].class_attribute for n in (
+        "order_id", "line_no", "product_id", "quantity", "unit_price")], "order_id")  # fmt: skip
+    customers = sa.inspect(Customer)
+    columns = [customers.attrs[n].class_attribute for n in CustomerRead.__struct_fields__]
+    assert _JsonRows.of(CustomerRead, columns, "id") is None  # a UUID, a date, a Text
+    products = sa.inspect(Product)
+    columns = [products.attrs[n].class_attribute for n in ProductRead.__struct_fields__]
+    assert _JsonRows.of(ProductRead, columns, "id") is None  # a float, a JSON, a bool, bytes
