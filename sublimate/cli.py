@@ -263,7 +263,7 @@ def generate(
         if settings.formatter == "black" and stats.formatted >= _RUFF_HINT:
             say(
                 f'hint: {stats.formatted} files went through black; formatter = "ruff" in'
-                " [tool.sublimate] formats them about 100 times faster"
+                " [tool.sublimate] formats them about 40 times faster"
             )
         count = len(the_plan.create)
         created = f", {count} user module{'s' if count > 1 else ''} created" if count else ""

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
+from .black_shape import fold
 from .cache import FormatterError, ruff_binary
 
 
@@ -64,7 +65,9 @@ def _format_one(item: tuple[str, str], line_length: int) -> str:
         line_length=line_length,
     )
     try:
-        return black.format_str(body, mode=mode)
+        # black formats a module a second time whenever the first pass changed it: given its
+        # own output (fold), it runs once and has no split to search for.
+        return black.format_str(fold(body, line_length), mode=mode)
     except Exception as error:  # black raises several types; all mean the render is broken
         raise RenderError(f"{path}: generated code does not parse ({error})") from error
 
