@@ -33,7 +33,7 @@ from .views import model as model_views
 from .views import service as service_views
 
 RUNTIME = "sublimate_runtime"
-RUNTIME_API_VERSION = 4  # the sublimate_runtime API generated code is written against
+RUNTIME_API_VERSION = 5  # the sublimate_runtime API generated code is written against
 BLACK_VERSION = metadata.version("black")
 
 # What repository and service modules import besides the model, its types and its DTOs. The
@@ -64,6 +64,7 @@ _REPOSITORY_IMPORTS: tuple[Import, ...] = (
             "Repository",
             "SoftDeleteRepository",
             "UniqueKeySpec",
+            *views.DTO_ALIAS_NAMES,  # the cursor's types
         )
     ),
 )
@@ -91,6 +92,7 @@ _DTO_IMPORTS: tuple[Import, ...] = (
     (RUNTIME, "check_filter_tree"),
     ("msgspec", "field"),
     *((RUNTIME, name) for name in views.FILTER_NAMES),
+    *((RUNTIME, name) for name in views.DTO_ALIAS_NAMES),
 )
 # dto = "pydantic": the same names from the runtime's pydantic module, and pydantic's own.
 PYDANTIC_DTO = f"{RUNTIME}.pydantic_dto"
@@ -114,6 +116,7 @@ _PYDANTIC_DTO_IMPORTS: tuple[Import, ...] = (
             "check_decimal_filter",
             "check_filter_tree",
             *views.FILTER_NAMES,
+            *views.DTO_ALIAS_NAMES,
         )
     ),
 )

@@ -33,7 +33,18 @@ from .dialects import (
     upsert_returns,
     upsert_statement,
 )
-from .dto import UNSET, UnsetType, set_fields, validated
+from .dto import (
+    UNSET,
+    AwareDateTime,
+    Int16,
+    Int32,
+    Int64,
+    NaiveDateTime,
+    Text,
+    UnsetType,
+    set_fields,
+    validated,
+)
 from .errors import (
     ConflictError,
     DataError,
@@ -119,7 +130,7 @@ if TYPE_CHECKING:  # what __getattr__ resolves, for type checkers
     from .service_async import AsyncReadOnlyServiceBase, AsyncServiceBase
     from .service_id_async import AsyncIdReadOnlyServiceBase, AsyncIdServiceBase
 
-RUNTIME_API_VERSION = 4
+RUNTIME_API_VERSION = 5
 
 _ON_FIRST_USE: dict[str, tuple[str, ...]] = {
     # The asyncio flavour: generated modules with async classes load it, sync-only ones never do.
@@ -199,6 +210,7 @@ __all__ = [
     "AsyncRouter",
     "AsyncServiceBase",
     "AsyncSoftDeleteRepository",
+    "AwareDateTime",
     "Cache",
     "CacheEntryWarning",
     "CacheInvalidationWarning",
@@ -213,12 +225,16 @@ __all__ = [
     "IdRepository",
     "IdServiceBase",
     "IdSoftDeleteRepository",
+    "Int16",
+    "Int32",
+    "Int64",
     "IntegrityViolationError",
     "InvalidCursorError",
     "KeyedReadRepository",
     "KeysetPage",
     "Load",
     "ModelCache",
+    "NaiveDateTime",
     "NoReplicaAvailableError",
     "NotFoundError",
     "NotLoadedError",
@@ -241,6 +257,7 @@ __all__ = [
     "ServiceBase",
     "ShapeT",
     "SoftDeleteRepository",
+    "Text",
     "TextFilter",
     "UniqueKeySpec",
     "UnknownLoadError",

@@ -19,6 +19,7 @@ read mean the same here as in msgspec:
 
 from __future__ import annotations
 
+import datetime
 import keyword
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -56,14 +57,20 @@ except ModuleNotFoundError as error:
 
 __all__ = [
     "UNSET",
+    "AwareDateTime",
     "EqFilter",
     "InputModel",
+    "Int16",
+    "Int32",
+    "Int64",
     "Meta",
+    "NaiveDateTime",
     "NullableEqFilter",
     "NullableRangeFilter",
     "NullableTextFilter",
     "RangeFilter",
     "ReadModel",
+    "Text",
     "TextFilter",
     "UnsetType",
     "check_decimal",
@@ -167,6 +174,12 @@ class ReadModel(BaseModel):
 
 
 Text: TypeAlias = Annotated[str, Meta(pattern="^[^\\x00]*$")]
+# The bounded types of the DTO fields, by name, as sublimate_runtime.dto names msgspec's.
+Int16: TypeAlias = Annotated[int, Meta(ge=-32768, le=32767)]
+Int32: TypeAlias = Annotated[int, Meta(ge=-2147483648, le=2147483647)]
+Int64: TypeAlias = Annotated[int, Meta(ge=-9223372036854775808, le=9223372036854775807)]
+NaiveDateTime: TypeAlias = Annotated[datetime.datetime, Meta(tz=False)]
+AwareDateTime: TypeAlias = Annotated[datetime.datetime, Meta(tz=True)]
 LikePattern: TypeAlias = Annotated[str, Meta(pattern=r"^(?:[^\x00\\]|\\[^\x00])*$")]
 
 

@@ -5,9 +5,10 @@ the model's keys); `service` the service classes; `controller` a Litestar contro
 `model` and `indexes` the models generated from a live database."""
 
 from .entity import FILTER_NAMES, EntityView, Field, Getter, ReadGuard, build
-from .fields import FilterTargets, sibling_modules
+from .fields import DTO_ALIAS_NAMES, FilterTargets, sibling_modules
 
 __all__ = [
+    "DTO_ALIAS_NAMES",
     "FILTER_NAMES",
     "EntityView",
     "Field",

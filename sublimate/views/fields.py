@@ -7,10 +7,12 @@ it: `dto_renames` imports those names under other names first.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .. import naming
+from ..bounds import NO_NUL, int_bounds
 from ..imports import rename_names, used_names
 from ..ir import Column, Entity, FilterKind, Relation
 
@@ -70,6 +72,36 @@ class DtoFields:
     # returning `<self_type>` (the names as the module binds them).
     validator: str = "model_validator"
     self_type: str = "Self"
+
+
+# The bounded types the runtime names (sublimate_runtime.dto, and .pydantic_dto for pydantic),
+# by the annotation introspection spells out: `Int64` instead of `Annotated[int, Meta(ge=...)]`
+# in every Create/Update/Filter field keeps the lines short (nothing for the formatter to
+# re-wrap) and mypy's work small.
+_DTO_ALIASES = {
+    **{
+        f"Annotated[int, Meta({', '.join(int_bounds((-(2**b), 2**b - 1)))})]": f"Int{b + 1}"
+        for b in (15, 31, 63)
+    },
+    f"Annotated[str, Meta(pattern={naming.literal(NO_NUL)})]": "Text",
+    "Annotated[datetime.datetime, Meta(tz=False)]": "NaiveDateTime",
+    "Annotated[datetime.datetime, Meta(tz=True)]": "AwareDateTime",
+}
+DTO_ALIAS_NAMES = ("AwareDateTime", "Int16", "Int32", "Int64", "NaiveDateTime", "Text")
+_BOUNDED_TEXT = re.compile(
+    rf"Annotated\[str, Meta\(max_length=(\d+), pattern={re.escape(naming.literal(NO_NUL))}\)\]"
+)
+
+
+def dto_type(column: Column) -> str:
+    """The column's DTO annotation, a bounded type the runtime names by its name."""
+    alias = _DTO_ALIASES.get(column.dto_type)
+    if alias is not None:
+        return alias
+    bounded = _BOUNDED_TEXT.fullmatch(column.dto_type)
+    if bounded is not None:
+        return f"Annotated[Text, Meta(max_length={bounded[1]})]"
+    return column.dto_type
 
 
 FilterTargets = Mapping[str, tuple[str, str]]
@@ -204,7 +236,7 @@ def dto_renames(
     in_bodies |= {"Annotated", "Field", "model_validator", "Self"}  # dto = "pydantic"
     in_bodies |= set(FILTER_NAMES)
     for column in entity.columns:
-        in_bodies |= _type_names(column.python_type) | _type_names(column.dto_type)
+        in_bodies |= _type_names(column.python_type) | _type_names(dto_type(column))
     taken = naming.Scope(attrs | bound_names)
     renames: dict[str, str] = {}
     for name in sorted((bound_names | _BUILTIN_TYPES) & attrs & in_bodies):
@@ -219,7 +251,7 @@ def dto_renames(
 
 
 def optional(column: Column, *, dto: bool = False) -> str:
-    base = column.dto_type if dto else column.python_type
+    base = dto_type(column) if dto else column.python_type
     return f"{base} | None" if column.nullable else base
 
 
@@ -262,14 +294,14 @@ def _create_field(column: Column, renames: dict[str, str]) -> Field:
 
 def _unset_field(column: Column, renames: dict[str, str]) -> Field:
     none = " | None" if column.nullable else ""
-    annotation = _rename(f"{column.dto_type} | UnsetType{none}", renames)
+    annotation = _rename(f"{dto_type(column)} | UnsetType{none}", renames)
     return Field(attr=column.attr, annotation=annotation, default=f" = {_rename('UNSET', renames)}")
 
 
 def _filter_field(column: Column, renames: dict[str, str]) -> Field:
     """The column's filter, over the DTO's bounded type (an int in its SQL range, say)."""
     pattern = _FILTERS[(column.filter_kind, column.nullable)]
-    annotation = pattern.format(t=column.dto_type)
+    annotation = pattern.format(t=dto_type(column))
     return Field(
         attr=column.attr, annotation=_rename(f"{annotation} | None", renames), default=" = None"
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .. import naming
 from ..ir import Entity, UniqueKey
-from .fields import optional
+from .fields import dto_type, optional
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,7 +70,7 @@ def key_view(entity: Entity, module_names: frozenset[str]) -> KeyView:
         pk_key_type=types[0] if len(pk) == 1 else f"tuple[{', '.join(types)}]",
         # The cursor's type is bounded as the DTO fields are: a tampered cursor is an
         # InvalidCursorError, not a value the database refuses.
-        pk_tuple_type=f"tuple[{', '.join(c.dto_type for c in pk)}]" if pk else "tuple[()]",
+        pk_tuple_type=f"tuple[{', '.join(dto_type(c) for c in pk)}]" if pk else "tuple[()]",
         unique_getters=tuple(getters),
         spec_keys=_spec_keys(entity.unique_keys),
         key_literals=", ".join(naming.literal(k.name) for k in entity.unique_keys),

@@ -205,7 +205,7 @@ def test_output_passes_mypy_strict_and_ruff(project: Path, mypy_cache: Path) -> 
     # Bounded types inside the generic filters, the cache wiring, both apps: all typed.
     db = project / PACKAGE / "db"
     filters = (db / "dtos" / "item.py").read_text()
-    assert "qty: RangeFilter[Annotated[int, Meta(ge=-32768, le=32767)]] | None" in filters
+    assert "qty: RangeFilter[Int16] | None" in filters  # Int16: the SMALLINT's range
     assert (db / "app.py").is_file() and (db / "fastapi_app.py").is_file()
     lint(
         project,

@@ -99,6 +99,12 @@ CONTRACT = {
     "to_shape",
     "to_shapes",
     "read_shape",
+    "Int16",
+    "Int32",
+    "Int64",
+    "Text",
+    "NaiveDateTime",
+    "AwareDateTime",
     *(
         f"{flavour}{name}"
         for flavour in ("", "Async")
@@ -125,4 +131,5 @@ def test_public_names() -> None:
     # 3 (0.3.0): load=, nested reads, filter trees, keyset pages over any order
     # 4 (0.4.0): repositories and services read their spec, model and Create DTO off their type
     # arguments (sublimate_runtime.type_args); web.py; pydantic DTOs
-    assert sublimate_runtime.RUNTIME_API_VERSION == 4
+    # 5 (0.5.0): the named DTO types Int16, Int32, Int64, Text, NaiveDateTime, AwareDateTime
+    assert sublimate_runtime.RUNTIME_API_VERSION == 5
