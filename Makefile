@@ -52,7 +52,7 @@ golden: venv
 	$(PY) tests/golden/cases.py
 
 lint: venv
-	$(VENV)/bin/ruff check sublimate runtime tests generated_example
+	$(VENV)/bin/ruff check sublimate runtime tests generated_example bench
 	$(VENV)/bin/mypy --strict sublimate runtime/sublimate_runtime
 
 bench: venv

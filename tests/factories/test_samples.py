@@ -1,14 +1,20 @@
 """Factories on real schemas nobody here wrote: every table of Chinook (PostgreSQL, MariaDB,
 SQLite), Northwind (PostgreSQL, SQLite, and MariaDB: the "Northwind 2007" schema of dalers/mywind,
-tests/data/sampledb) and the 300-table benchmark schema (SQLite, PostgreSQL) gets ROWS rows from
-its factory's `create_many`, parents created on demand, with zero constraint errors (any error
-fails the test), on an engine that enforces foreign keys (the runtime's `create_engine`: SQLite
-too).
+tests/data/sampledb) and the benchmark schema of make_big_schema.py (SQLite, PostgreSQL, MariaDB)
+gets ROWS rows from its factory's `create_many`, parents created on demand, with zero constraint
+errors (any error fails the test), on an engine that enforces foreign keys (the runtime's
+`create_engine`: SQLite too).
 
 ROWS is 100 by default, to keep the suite quick on shared machines; the issue's figure is 1,000:
 `SUBLIMATE_FACTORY_ROWS=1000` runs it (docs: README, "Test data factories"). A table that cannot
 hold ROWS (mywind's TINYINT keys: 256 rows; its parents' keys) is asked for its factory's
 `capacity()`, and one row more must be refused with CapacityError before anything is inserted.
+
+The benchmark schema has 40 tables by default (seed 360: every awkward case of the 300-table one
+is among them, and more: all seven odd table names, association tables with and without payload,
+composite keys and their composite foreign keys, tables without a key, self references, two keys
+to one parent, CHECK enums and flags, odd column names, views). The 300 tables cost a minute and a
+half per run for nothing more; `SUBLIMATE_BIG=1` runs them (the seed and size of the benchmarks).
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ from tests.introspect_db.test_samples import CASES, SAMPLES, Sample, _load
 from .support import factories_project, factory_classes, generate_from, imported
 
 ROWS = int(os.environ.get("SUBLIMATE_FACTORY_ROWS", "100"))
+# make_big_schema.py's (tables, seed): its benchmark default with SUBLIMATE_BIG=1.
+BIG_SIZE = ("300", "20240601") if os.environ.get("SUBLIMATE_BIG") == "1" else ("40", "360")
 BIG_SCHEMA = Path(__file__).resolve().parents[2] / "bench" / "make_big_schema.py"
 LINTED = ("chinook-sqlite", "northwind-postgresql", "big-sqlite")
 
@@ -113,13 +121,16 @@ def _run_script(url: sa.URL, backend: str, script: str) -> None:
 
 
 def _big_schema(url: sa.URL, backend: str, root: Path) -> None:
-    """make_big_schema.py's 300 tables, into a SQLite file or a PostgreSQL/MariaDB database."""
+    """make_big_schema.py's tables (BIG_SIZE), into a SQLite file or a PostgreSQL/MariaDB
+    database."""
+    size = ["-n", BIG_SIZE[0], "--seed", BIG_SIZE[1]]
     if backend == "sqlite":
-        command = [sys.executable, str(BIG_SCHEMA), "-o", str(url.database)]
+        command = [sys.executable, str(BIG_SCHEMA), *size, "-o", str(url.database)]
         subprocess.run(command, check=True, capture_output=True, timeout=300)
         return
     script = root / "big.sql"
-    command = [sys.executable, str(BIG_SCHEMA), "--dialect", backend, "--sql-out", str(script)]
+    command = [sys.executable, str(BIG_SCHEMA), *size, "--dialect", backend]
+    command += ["--sql-out", str(script)]
     subprocess.run(command, check=True, capture_output=True, timeout=300)
     _run_script(url, backend, script.read_text())
 

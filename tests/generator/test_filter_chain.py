@@ -44,8 +44,10 @@ def test_a_long_chain_of_related_filters_imports(tmp_path: Path) -> None:
     (tmp_path / "chain").mkdir()
     (tmp_path / "chain" / "__init__.py").write_text("")
     (tmp_path / "chain" / "models.py").write_text(models())
+    # ruff formats: this is no test of the formatter, and black takes half a minute on 640 files.
     (tmp_path / "pyproject.toml").write_text(
         '[tool.sublimate]\nmodels = "chain.models"\nout = "chain/db"\nsessions = ["sync"]\n'
+        'formatter = "ruff"\n'
     )
     result = run_cli("generate", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

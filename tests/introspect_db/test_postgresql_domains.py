@@ -57,7 +57,7 @@ def test_domains_round_trip_through_create_all(
             connection.execute(sa.text(statement))
     engine.dispose()
 
-    project = make_project(tmp_path / "p")
+    project = make_project(tmp_path / "p", formatter="ruff")
     forget()
     result = generate(source, project)
     assert "domain 'even_small' has 2 CHECK constraints" in result.stderr
