@@ -63,8 +63,8 @@ def fold(source: str, width: int) -> str:
             depth = max(
                 0, depth + sum(map(masked.count, _OPENING)) - sum(map(masked.count, _CLOSING))
             )
-    folded = "\n".join(out) + "\n"
-    return folded if folded == source or _same_code(source, folded) else source
+    text = "\n".join(out) + "\n"
+    return text if text == source or _same_code(source, text) else source
 
 
 def _same_code(source: str, folded: str) -> bool:
@@ -148,6 +148,21 @@ def _black_quotes(prefix: str, literal: str) -> str:
     return str(normalize_string_quotes(prefix + literal))
 
 
+def _pair(masked: str, at: int, step: int) -> int:
+    """The index of the bracket that pairs with the one at `at`, searching forward (step 1,
+    from an opening one) or backward (step -1, from a closing one); -1 when there is none."""
+    depth = 0
+    ahead, behind = (_OPENING, _CLOSING) if step == 1 else (_CLOSING, _OPENING)
+    for i in range(at, len(masked) if step == 1 else -1, step):
+        if masked[i] in ahead:
+            depth += 1
+        elif masked[i] in behind:
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
 def _closes_outer(masked: str) -> bool:
     """Whether the line closes a bracket it did not open (`).columns(...)` after a multi-line
     call): such a line is not an element of the brackets around it, and not a statement."""
@@ -229,16 +244,7 @@ def _right_hand(indent: int, text: str, masked: str, width: int) -> list[str] | 
     closing = max((i for i, c in enumerate(masked) if c in _CLOSING), default=-1)
     if closing < 0 or masked[closing + 1 :].strip(":,") != "":
         return None
-    depth = 0
-    opening = -1
-    for i in range(closing, -1, -1):
-        if masked[i] in _CLOSING:
-            depth += 1
-        elif masked[i] in _OPENING:
-            depth -= 1
-            if depth == 0:
-                opening = i
-                break
+    opening = _pair(masked, closing, -1)
     head, body, tail = text[: opening + 1], text[opening + 1 : closing], text[closing:]
     pad = " " * indent
     if not body.strip() or indent + len(head) > width:
@@ -300,16 +306,7 @@ def _left_hand(indent: int, text: str, masked: str, width: int) -> list[str] | N
     """Black's split of a signature: at its first bracket, the parameters on one line when they
     fit (a lone one gets a trailing comma), else one a line."""
     opening = masked.find("(")
-    depth = 0
-    closing = -1
-    for i in range(max(opening, 0), len(masked)):
-        if masked[i] in _OPENING:
-            depth += 1
-        elif masked[i] in _CLOSING:
-            depth -= 1
-            if depth == 0:
-                closing = i
-                break
+    closing = _pair(masked, opening, 1) if opening >= 0 else -1
     if opening < 0 or closing < 0:
         return None
     head, body, tail = text[: opening + 1], text[opening + 1 : closing], text[closing:]
