@@ -10,7 +10,7 @@ cached read, as autoflush would before a query. See :mod:`.cache` for the protoc
 from __future__ import annotations
 
 import builtins
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from sqlalchemy.sql import ClauseElement
 
 from .cache_codec import SCALAR_KIND, Kind
 from .cache_invalidation import MODEL_CACHES, attached_cache, pending_writes, wrote
-from .cache_outage import async_load_on_outage, load_on_outage
+from .cache_outage import load_on_outage
 from .cache_rows import Kinds, ModelSpec, kinds_of, rebuild, rebuild_one, spec_of
 from .intents import READ_INTENT
 from .loading import RAISE
@@ -37,8 +37,9 @@ class ModelCache(Generic[M]):
 
     ``unique_keys`` maps each ``get_by_<key>`` name to its attribute names. Every read method
     takes the session, what identifies the result, and a zero-argument ``load`` that runs the
-    query (the ``a``-prefixed methods take an async ``load`` and an ``AsyncSession``); when the
-    cache backend is unavailable, the read calls ``load``.
+    query; when the cache backend is unavailable, the read calls ``load``. Async repositories
+    call the same methods, on the sync session inside ``AsyncSession.run_sync`` (a miss then
+    waits on a per-key ``asyncio.Lock`` through ``await_only``: :mod:`.cache_tokens`).
     """
 
     def __init__(
@@ -146,98 +147,6 @@ class ModelCache(Generic[M]):
             return load()
         return found[1]  # type: ignore[no-any-return]
 
-    # reads: asyncio --------------------------------------------------------------------------
-
-    @async_load_on_outage
-    async def aget(
-        self,
-        session: AsyncSession,
-        ident: tuple[Any, ...],
-        load: Callable[[], Awaitable[M | None]],
-    ) -> M | None:
-        """:meth:`get` for an ``AsyncSession``."""
-        cache = await self._ausable(session)
-        sync = session.sync_session
-        key = self.spec.ident(ident)
-        if cache is None or key is None or self._in_identity_map(sync, key):
-            return await load()
-        hit, value = await cache._entries.afetch(
-            self._row_tokens(cache, key), cache._row_keys(self.spec, key)[1], load, self.kinds.one
-        )
-        return rebuild_one(self.spec, sync, value) if hit else value  # type: ignore[no-any-return]
-
-    @async_load_on_outage
-    async def aget_by(
-        self,
-        session: AsyncSession,
-        key: str,
-        values: tuple[Any, ...],
-        load: Callable[[], Awaitable[M | None]],
-    ) -> M | None:
-        """:meth:`get_by` for an ``AsyncSession``."""
-        cache = await self._ausable(session)
-        normalized = self.spec.normalized(self.unique_keys[key], values)
-        if cache is None or normalized is None:
-            return await load()
-        tokens, pointer = self._key_entry(cache, key, normalized)
-        hit, value = cache._entries.lookup(tokens, pointer, self.kinds.pointer.decode)
-        if not hit:
-            hit, value = await cache._entries.afetch(tokens, pointer, load, self.kinds.pointer)
-            if not hit:
-                return value  # type: ignore[no-any-return]
-        ident = value[0]
-        if ident is None:
-            return None
-        found = await self.aget(session, ident, lambda: self._aload_by_pk(session, ident))
-        if found is not None and self._has_key(found, key, values):
-            return found
-        return await cache._entries.arefill(tokens, pointer, load, self.kinds.pointer)
-
-    @async_load_on_outage
-    async def alist(
-        self,
-        session: AsyncSession,
-        statement: ClauseElement,
-        load: Callable[[], Awaitable[builtins.list[M]]],
-    ) -> builtins.list[M]:
-        """:meth:`list` for an ``AsyncSession``."""
-        found = await self._aquery(session, statement, load, self.kinds.many)
-        if found is None:
-            return await load()
-        hit, value = found
-        if not hit:
-            return value  # type: ignore[no-any-return]
-        spec = self.spec
-        return [rebuild(spec, session.sync_session, row) for row in value]
-
-    @async_load_on_outage
-    async def alist_and_count(
-        self,
-        session: AsyncSession,
-        statement: ClauseElement,
-        load: Callable[[], Awaitable[tuple[builtins.list[M], int]]],
-    ) -> tuple[builtins.list[M], int]:
-        """:meth:`list_and_count` for an ``AsyncSession``."""
-        found = await self._aquery(session, statement, load, self.kinds.page)
-        if found is None:
-            return await load()
-        hit, value = found
-        if not hit:
-            return value  # type: ignore[no-any-return]
-        rows, total = value
-        spec = self.spec
-        return [rebuild(spec, session.sync_session, row) for row in rows], total
-
-    @async_load_on_outage
-    async def ascalar(
-        self, session: AsyncSession, statement: ClauseElement, load: Callable[[], Awaitable[T]]
-    ) -> T:
-        """:meth:`scalar` for an ``AsyncSession``."""
-        found = await self._aquery(session, statement, load, SCALAR_KIND)
-        if found is None:
-            return await load()
-        return found[1]  # type: ignore[no-any-return]
-
     # writes ----------------------------------------------------------------------------------
 
     def invalidate(self, session: Session | AsyncSession, instances: Iterable[M]) -> None:
@@ -271,17 +180,6 @@ class ModelCache(Generic[M]):
             return None
         return cache
 
-    async def _ausable(self, session: AsyncSession) -> Cache | None:
-        sync = session.sync_session
-        cache = attached_cache(sync.info)
-        if cache is None:
-            return None
-        if sync.autoflush and (sync.new or sync.deleted or sync.dirty):
-            await session.flush()
-        if wrote(sync.info, self):
-            return None
-        return cache
-
     def _query(
         self,
         session: Session,
@@ -295,21 +193,6 @@ class ModelCache(Generic[M]):
             return None
         key, tables = shape
         return cache._entries.fetch([cache._gen_key(table) for table in tables], key, load, kind)
-
-    async def _aquery(
-        self,
-        session: AsyncSession,
-        statement: ClauseElement,
-        load: Callable[[], Awaitable[T]],
-        kind: Kind,
-    ) -> tuple[bool, Any] | None:
-        cache = await self._ausable(session)
-        shape = None if cache is None else self._own_shape(cache, statement)
-        if cache is None or shape is None:
-            return None
-        key, tables = shape
-        tokens = [cache._gen_key(table) for table in tables]
-        return await cache._entries.afetch(tokens, key, load, kind)
 
     def _own_shape(
         self, cache: Cache, statement: ClauseElement
@@ -344,7 +227,3 @@ class ModelCache(Generic[M]):
 
     def _load_by_pk(self, session: Session, ident: tuple[Any, ...]) -> M | None:
         return session.get(self.model, ident, options=[RAISE], bind_arguments=READ_INTENT)
-
-    async def _aload_by_pk(self, session: AsyncSession, ident: tuple[Any, ...]) -> M | None:
-        # AsyncSession.get() takes no bind_arguments; a SELECT is routed as a read anyway.
-        return await session.get(self.model, ident, options=[RAISE])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from .cache_store import Unavailable
@@ -32,23 +32,6 @@ def load_on_outage(read: Callable[P, R]) -> Callable[P, R]:
         except Unavailable:
             load: Callable[[], R] = _load_argument(position, args, kwargs)
             return load()
-
-    return guarded
-
-
-def async_load_on_outage(
-    read: Callable[P, Awaitable[R]],
-) -> Callable[P, Coroutine[Any, Any, R]]:
-    """:func:`load_on_outage` for a coroutine method whose ``load`` returns an awaitable."""
-    position = _load_position(read)
-
-    @functools.wraps(read)
-    async def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return await read(*args, **kwargs)
-        except Unavailable:
-            load: Callable[[], Awaitable[R]] = _load_argument(position, args, kwargs)
-            return await load()
 
     return guarded
 

@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
@@ -115,23 +115,6 @@ class StampedEntries:
         finally:
             lock.release()
 
-    async def afetch(
-        self,
-        tokens: Sequence[str],
-        key: str,
-        load: Callable[[], Awaitable[T]],
-        kind: Kind,
-    ) -> tuple[bool, Any]:
-        """The asyncio twin of :meth:`fetch` (a per-key ``asyncio.Lock``)."""
-        hit, payload = self.lookup(tokens, key, kind.decode)
-        if hit:
-            return True, payload
-        async with self._async_lock(key):
-            hit, payload = self.lookup(tokens, key, kind.decode)
-            if hit:
-                return True, payload
-            return False, await self.arefill(tokens, key, load, kind)
-
     def refill(
         self,
         tokens: Sequence[str],
@@ -145,20 +128,6 @@ class StampedEntries:
         stamp = self._tokens_for_fill(tokens)
         with self._fill_context():
             value = load()
-        self._put(key, stamp, kind.encode(value))
-        return value
-
-    async def arefill(
-        self,
-        tokens: Sequence[str],
-        key: str,
-        load: Callable[[], Awaitable[T]],
-        kind: Kind,
-    ) -> T:
-        """The asyncio twin of :meth:`refill`."""
-        stamp = self._tokens_for_fill(tokens)
-        with self._fill_context():
-            value = await load()
         self._put(key, stamp, kind.encode(value))
         return value
 

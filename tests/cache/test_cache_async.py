@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 from sublimate_runtime import (
     Cache,
     NotFoundError,
@@ -92,10 +93,12 @@ async def test_async_stampede_runs_one_query(
         async with async_factory() as session:
             statement = select(Account).where(Account.id == 3, slow)
 
-            async def load() -> Account | None:
-                return (await session.scalars(statement)).one_or_none()
+            # as the async repositories read: the sync cache call inside run_sync's greenlet,
+            # where a miss waits on the key's asyncio.Lock (never a thread lock on the loop)
+            def read_through(sync: Session) -> Account | None:
+                return _CACHE.get(sync, (3,), lambda: sync.scalars(statement).one_or_none())
 
-            found = await _CACHE.aget(session, (3,), load)
+            found = await session.run_sync(read_through)
             return found.name if found else None
 
     lists = await asyncio.gather(*(read() for _ in range(8)))

@@ -1,15 +1,16 @@
 """Every ModelCache read answers from its ``load`` when the backend is down, however it is called.
 
-The fallback is one decorator (``sublimate_runtime.cache_outage``) on all ten reads, finding
-``load`` by name: these pin that each read, sync and async, returns exactly what its ``load``
-returned, with ``load`` passed by position or by keyword, and that a read without a ``load`` is
-refused when it is decorated rather than failing during an outage.
+The fallback is one decorator (``sublimate_runtime.cache_outage``) on all five reads, finding
+``load`` by name: these pin that each read, on a Session and on an AsyncSession (as the async
+repositories call it: inside ``run_sync``), returns exactly what its ``load`` returned, with
+``load`` passed by position or by keyword, and that a read without a ``load`` is refused when it
+is decorated rather than failing during an outage.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -80,22 +81,22 @@ async def test_an_async_read_returns_what_load_returns_when_redis_is_down(
     sentinel = object()
     calls: list[object] = []
 
-    async def load() -> object:
+    def load() -> object:
         calls.append(sentinel)
         return sentinel
 
+    def through(sync: Session) -> Any:
+        return read(sync, *args, load=load) if by_keyword else read(sync, *args, load)
+
     async_engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}")
     factory = _dead_cache().attach(async_session_factory(async_engine))
-    read: Callable[..., Awaitable[Any]] = getattr(_CACHE, f"a{method}")
+    read: Callable[..., Any] = getattr(_CACHE, method)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             async with factory() as session:
                 assert isinstance(session, AsyncSession)
-                if by_keyword:
-                    found = await read(session, *args, load=load)
-                else:
-                    found = await read(session, *args, load)
+                found = await session.run_sync(through)
     finally:
         await async_engine.dispose()
     assert found is sentinel
