@@ -138,7 +138,11 @@ class RowPlan(Generic[R]):
             result: KeysetPage[R] = page(list(map(build, rows)))
             return result
 
-        return statement.with_only_columns(*self.columns).execution_options(**POSITIONAL), dtos
+        return self.selecting(statement), dtos
+
+    def selecting(self, statement: Select[Any]) -> Select[Any]:
+        """``statement`` selecting the DTO's columns, its rows read by position."""
+        return statement.with_only_columns(*self.columns).execution_options(**POSITIONAL)
 
     def binding(self, statement: Select[Any]) -> dict[str, Any]:
         """What ``Session.connection`` passes to ``get_bind`` for ``statement``: what

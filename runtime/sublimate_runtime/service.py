@@ -248,7 +248,7 @@ def shapes_keyset(
     """`list_after_with`'s row path (both flavours)."""
     plan, nested = found
     statement, paging = keyset_query(plan.spec, cursor, limit, where, order_by)
-    rows = read_rows(session, plan, statement.with_only_columns(*plan.columns))
+    rows = read_rows(session, plan, plan.selecting(statement))
     fetched = [read_rows(session, plan, s) for s in nested.statements(rows)]
     return paging(nested.items(rows, fetched))
 
