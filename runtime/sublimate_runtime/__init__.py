@@ -10,12 +10,14 @@ it; the only exceptions are the modules of an optional extra, which the top leve
 the version it was written against.
 
 Importing the package loads the core only: what the generated sync repositories and services of a
-model without a cache run on. The other public names are resolved on first use (``__getattr__``,
-table ``_ON_FIRST_USE``), so an application that does not use them never loads their modules: the
-asyncio bases (a sync-only application never loads them), the cache (``Cache`` needs the ``cache``
-extra and says so; a cached model's ``RepositorySpec`` loads the rest itself), replica routing
-(SQLAlchemy only: optional by not being imported), the error details an HTTP layer reports and
-``Domain``. ``from sublimate_runtime import Router`` works as before.
+model without a cache run for plain CRUD. The query features load inside the runtime with their
+first use (keyset pages, nested reads, ``insert_many``, the error path). The other public names
+are resolved on first use (``__getattr__``, table ``_ON_FIRST_USE``), so an application that does
+not use them never loads their modules: the asyncio bases (a sync-only application never loads
+them), soft deletes, the cache (``Cache`` needs the ``cache`` extra and says so; a cached model's
+``RepositorySpec`` loads the rest itself), replica routing (SQLAlchemy only: optional by not being
+imported), the error details an HTTP layer reports and ``Domain``. ``from sublimate_runtime import
+Router`` works as before.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .checks import check_decimal
-from .data_errors import refused_value
 from .dialects import (
     async_dialect_of,
     delete_returns,
@@ -40,6 +41,7 @@ from .dto import (
     Int32,
     Int64,
     NaiveDateTime,
+    ShapeT,
     Text,
     UnsetType,
     set_fields,
@@ -71,10 +73,8 @@ from .filters import (
     check_decimal_filter,
 )
 from .guards import async_write_guard, write_guard
-from .integrity import translate_integrity_error
 from .intents import READ_INTENT, WRITE_INTENT, primary
 from .loading import Load, NotLoadedError, UnknownLoadError
-from .nested import ShapeT, read_shape, shape_paths, to_shape, to_shapes
 from .pagination import (
     InvalidCursorError,
     KeysetPage,
@@ -82,9 +82,8 @@ from .pagination import (
     decode_cursor,
     encode_cursor,
 )
-from .query_pages import PageTerm, QueryPages
-from .repository import KeyedReadRepository, ReadRepository, Repository, SoftDeleteRepository
-from .repository_id import IdKeyedReadRepository, IdRepository, IdSoftDeleteRepository
+from .repository import KeyedReadRepository, ReadRepository, Repository
+from .repository_id import IdKeyedReadRepository, IdRepository
 from .repository_spec import OrderBy, RepositorySpec, Where
 from .service import ReadOnlyServiceBase, ServiceBase  # the bases of the generated services
 from .service_id import IdReadOnlyServiceBase, IdServiceBase
@@ -103,19 +102,16 @@ if TYPE_CHECKING:  # what __getattr__ resolves, for type checkers
     from .cache_invalidation import CacheInvalidationWarning
     from .cache_model import ModelCache
     from .cache_store import CacheEntryWarning, CacheUnavailableWarning
+    from .data_errors import refused_value
     from .domain import Domain
     from .error_details import Violation, violated
-    from .repository_async import (
-        AsyncKeyedReadRepository,
-        AsyncReadRepository,
-        AsyncRepository,
-        AsyncSoftDeleteRepository,
-    )
-    from .repository_id_async import (
-        AsyncIdKeyedReadRepository,
-        AsyncIdRepository,
-        AsyncIdSoftDeleteRepository,
-    )
+    from .integrity import translate_integrity_error
+    from .nested import read_shape, shape_paths, to_shape, to_shapes
+    from .query_pages import PageTerm, QueryPages
+    from .repository_async import AsyncKeyedReadRepository, AsyncReadRepository, AsyncRepository
+    from .repository_id_async import AsyncIdKeyedReadRepository, AsyncIdRepository
+    from .repository_soft import IdSoftDeleteRepository, SoftDeleteRepository
+    from .repository_soft_async import AsyncIdSoftDeleteRepository, AsyncSoftDeleteRepository
     from .routing import (
         AsyncRouter,
         NoReplicaAvailableError,
@@ -134,17 +130,11 @@ RUNTIME_API_VERSION = 5
 
 _ON_FIRST_USE: dict[str, tuple[str, ...]] = {
     # The asyncio flavour: generated modules with async classes load it, sync-only ones never do.
-    "repository_async": (
-        "AsyncKeyedReadRepository",
-        "AsyncReadRepository",
-        "AsyncRepository",
-        "AsyncSoftDeleteRepository",
-    ),
-    "repository_id_async": (
-        "AsyncIdKeyedReadRepository",
-        "AsyncIdRepository",
-        "AsyncIdSoftDeleteRepository",
-    ),
+    "repository_async": ("AsyncKeyedReadRepository", "AsyncReadRepository", "AsyncRepository"),
+    "repository_id_async": ("AsyncIdKeyedReadRepository", "AsyncIdRepository"),
+    # Soft deletes: loaded with the first model that has them.
+    "repository_soft": ("IdSoftDeleteRepository", "SoftDeleteRepository"),
+    "repository_soft_async": ("AsyncIdSoftDeleteRepository", "AsyncSoftDeleteRepository"),
     "service_async": ("AsyncReadOnlyServiceBase", "AsyncServiceBase"),
     "service_id_async": ("AsyncIdReadOnlyServiceBase", "AsyncIdServiceBase"),
     # The cache: `Cache` needs dogpile.cache (extra `cache`), and its import says so when missing;
@@ -165,8 +155,15 @@ _ON_FIRST_USE: dict[str, tuple[str, ...]] = {
         "create_router",
         "routing_session_factory",
     ),
-    # What an HTTP layer says about a refused write; a PostgreSQL DOMAIN in a model.
+    # The error path, loaded with the first refused write; what an HTTP layer says about it.
+    "data_errors": ("refused_value",),
+    "integrity": ("translate_integrity_error",),
     "error_details": ("Violation", "violated"),
+    # Nested Read DTOs (the nested reads' machinery loads with the first of them); the keyset
+    # pages of a typed SQL query.
+    "nested": ("read_shape", "shape_paths", "to_shape", "to_shapes"),
+    "query_pages": ("PageTerm", "QueryPages"),
+    # A PostgreSQL DOMAIN in a model.
     "domain": ("Domain",),
 }
 """Public names outside the core, by the module (of this package) defining them."""

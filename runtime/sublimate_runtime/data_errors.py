@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, Enum, Integer, Numeric, SmallInteger, String
-from sqlalchemy.engine import Engine, ExceptionContext
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DataError as DriverDataError
 from sqlalchemy.exc import DBAPIError, StatementError
 
@@ -79,10 +79,11 @@ def data_error_of(error: BaseException, model: str) -> DataError | None:
 def refused_value(error: BaseException, model: str) -> DataError | None:
     """:func:`data_error_of` for an error caught far from its statement (an app's error handler,
     where reads arrive too): an ``OverflowError`` counts only when a statement of an engine
-    :func:`name_data_errors` watches raised it, not arithmetic anywhere else. A ``StatementError``
-    around an ``OverflowError`` counts too: a bind processor could not convert the value for its
-    column (SQLAlchemy stores a non-native ``Interval`` as 1970-01-01 plus the value, so on
-    SQLite or MariaDB a timedelta beyond some 2.9 million days overflows a datetime)."""
+    made by :func:`.session.create_engine` raised it, not arithmetic anywhere else. A
+    ``StatementError`` around an ``OverflowError`` counts too: a bind processor could not
+    convert the value for its column (SQLAlchemy stores a non-native ``Interval`` as 1970-01-01
+    plus the value, so on SQLite or MariaDB a timedelta beyond some 2.9 million days overflows
+    a datetime)."""
     if isinstance(error, OverflowError) and not getattr(error, _FROM_STATEMENT, False):
         return None
     if isinstance(error, StatementError) and not isinstance(error, DBAPIError):
@@ -92,16 +93,9 @@ def refused_value(error: BaseException, model: str) -> DataError | None:
     return data_error_of(error, model)
 
 
-def name_data_errors(engine: Engine) -> Engine:
-    """Make ``engine`` record which column a refused value was meant for (see module doc)."""
-    from sqlalchemy import event
-
-    if not event.contains(engine, "handle_error", _record_column):
-        event.listen(engine, "handle_error", _record_column)
-    return engine
-
-
-def _record_column(context: ExceptionContext) -> None:
+def record_column(context: ExceptionContext) -> None:
+    """The engines' ``handle_error`` hook (:mod:`.session`): note the column a refused value
+    was meant for on the driver's exception."""
     original = context.original_exception
     if isinstance(original, OverflowError):
         setattr(original, _FROM_STATEMENT, True)  # see refused_value

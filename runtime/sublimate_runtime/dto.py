@@ -26,6 +26,7 @@ __all__ = [
     "Int32",
     "Int64",
     "NaiveDateTime",
+    "ShapeT",
     "Text",
     "UnsetType",
     "dto_fields",
@@ -47,6 +48,7 @@ NaiveDateTime: TypeAlias = Annotated[datetime.datetime, Meta(tz=False)]
 AwareDateTime: TypeAlias = Annotated[datetime.datetime, Meta(tz=True)]
 
 S = TypeVar("S")  # a msgspec Struct, or a pydantic model (dto = "pydantic")
+ShapeT = TypeVar("ShapeT")  # a nested Read DTO (:mod:`.nested`), what a `*_with` read returns
 
 # Kept as objects by to_builtins and accepted as they are by convert: no text round trip.
 _AS_THEY_ARE = (

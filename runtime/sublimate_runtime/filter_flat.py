@@ -43,7 +43,7 @@ from .filters import (
     RangeFilter,
     TextFilter,
 )
-from .keyset import order_names
+from .ordering import order_names
 
 MAX_FLAT_STATEMENTS = 256
 """Statements kept per owner (a repository's spec): shapes are combinations of fields and

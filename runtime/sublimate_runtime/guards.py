@@ -20,10 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.util.concurrency import await_only, in_greenlet
 
-from .data_errors import data_error_of
 from .errors import DataError, RepositoryError, UniqueKeySpec
-from .integrity import check_violation, translate_integrity_error
-from .unsupported import unsupported_write
 
 if TYPE_CHECKING:  # asyncio support needs greenlet: sync-only apps need not install it
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,7 +47,7 @@ def write_guard(
         yield
     except IntegrityError as error:
         session.rollback()
-        raise translate_integrity_error(error, model, keys) from error
+        raise _integrity_error(error, model, keys) from error
     except RepositoryError:
         session.rollback()
         raise
@@ -75,7 +72,7 @@ async def async_write_guard(
         yield
     except IntegrityError as error:
         await session.rollback()
-        raise translate_integrity_error(error, model, keys) from error
+        raise _integrity_error(error, model, keys) from error
     except RepositoryError:
         await session.rollback()
         raise
@@ -87,12 +84,24 @@ async def async_write_guard(
         raise refused from error
 
 
+def _integrity_error(
+    error: IntegrityError, model: str, keys: Sequence[UniqueKeySpec]
+) -> RepositoryError:
+    from .integrity import translate_integrity_error  # the error path loads with the first error
+
+    return translate_integrity_error(error, model, keys)
+
+
 def _refused(
     error: DBAPIError | OverflowError,
     model: str,
     name_column: Callable[[DataError], DataError] | None,
 ) -> RepositoryError | None:
     """The typed error of a statement the database refused, or None for any other error."""
+    from .data_errors import data_error_of  # the error path loads with the first error
+    from .integrity import check_violation
+    from .unsupported import unsupported_write
+
     refused = (
         unsupported_write(error, model)
         or check_violation(error, model)

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Literal, TypeAlias, get_args
+from typing import Annotated, Any, Literal, TypeAlias
 
 import msgspec
 from sqlalchemy import BigInteger, Integer, SmallInteger, String, TypeDecorator, Uuid
@@ -182,9 +182,3 @@ def decode_position(cursor: str, bound_to: str, decoder: msgspec.json.Decoder[An
     return Position(
         values=values, backward=direction.startswith("<"), inclusive=direction.endswith("=")
     )
-
-
-def key_types(cursor: Any) -> tuple[Any, ...]:
-    """The primary key's value types from a spec's ``cursor`` (``tuple[uuid.UUID]``): bounded
-    by the generator as the key's DTO fields are."""
-    return get_args(cursor)

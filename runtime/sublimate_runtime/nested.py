@@ -21,16 +21,14 @@ from __future__ import annotations
 import functools
 import typing
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 from msgspec import inspect as mi
 
-from .dto import is_pydantic
+from .dto import ShapeT, is_pydantic
 
 __all__ = ["ShapeT", "read_shape", "shape_paths", "to_shape", "to_shapes"]
-
-ShapeT = TypeVar("ShapeT")  # the nested Read DTO a read returns (Struct or pydantic model)
 
 _PATHS: dict[type[Any], tuple[Any, ...]] = {}
 _MAX_CACHED = 1024  # shapes are classes, a handful per model: bounded for classes made at runtime

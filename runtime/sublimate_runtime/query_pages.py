@@ -23,8 +23,9 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.sql.selectable import TextualSelect
 
-from .keyset import Keyset, KeysetQuery, Term, keyset_query
+from .keyset import Keyset, KeysetQuery, keyset_query
 from .keyset_cursor import NO_NUL, values_decoder
+from .ordering import Order, Term
 
 R = TypeVar("R")
 
@@ -56,14 +57,9 @@ class QueryPages(Generic[R]):
         types = [_bounded(t.type) | None if t.nullable else _bounded(t.type) for t in order]
         self._name = name
         self._select: sa.Select[Any] = sa.select(subquery)
-        self._keyset = Keyset(
-            names=tuple(("-" if t.descending else "") + t.label for t in order),
-            terms=terms,
-            attrs=tuple(t.attr for t in order),
-            decoder=values_decoder(types),
-            forward=tuple(term.ordered(False) for term in terms),
-            backward=tuple(term.ordered(True) for term in terms),
-        )
+        names = tuple(("-" if t.descending else "") + t.label for t in order)
+        attrs = tuple(t.attr for t in order)
+        self._keyset = Keyset(Order.of(names, terms, attrs), values_decoder(types))
 
     def at(self, cursor: str | None, limit: int, params: Mapping[str, Any]) -> KeysetQuery[R]:
         """The page at ``cursor`` (the first without one) for these parameter values: its

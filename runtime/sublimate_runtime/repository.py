@@ -25,7 +25,6 @@ from sqlalchemy import CursorResult, Select, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from .bulk_insert import bulk_rows
 from .dialects import delete_returns, dialect_of, update_returns, upsert_returns
 from .errors import DataError
 from .filter_flat import flat_page, spec_statement
@@ -305,6 +304,8 @@ class Repository(KeyedReadRepository[M, F, O, L]):
         session, a version counter, ...) is flushed instead, and those objects are returned."""
         if not instances:
             return []
+        from .bulk_insert import bulk_rows  # loads with the first insert_many
+
         spec = self.spec
         session = self.session
         plan, dialect = spec.insert_all, dialect_of(session)
@@ -486,110 +487,3 @@ class Repository(KeyedReadRepository[M, F, O, L]):
     def _written(self, instances: Sequence[M]) -> None:
         if self.spec.cache is not None:
             self.spec.cache.invalidate(self.session, instances)
-
-
-class SoftDeleteRepository(Repository[M, F, O, L]):
-    """A table whose rows are marked deleted (a "deleted at" timestamp), not removed: reads
-    leave them out unless asked (`include_deleted=True`); `purge` removes a row for good."""
-
-    def get_one_or_none(
-        self, where: Where[F] = None, *, include_deleted: bool = False, load: Load[L] = None
-    ) -> M | None:
-        """The one row matching `where`, or None; MultipleResultsFound when several match."""
-        return self._one_or_none(where, include_deleted, load)
-
-    def list(
-        self,
-        where: Where[F] = None,
-        *,
-        order_by: OrderBy[O] = None,
-        limit: int | None = None,
-        offset: int = 0,
-        include_deleted: bool = False,
-        load: Load[L] = None,
-    ) -> builtins.list[M]:
-        """Matching rows, ordered (primary key last, so pages are stable)."""
-        return self._list(where, order_by, limit, offset, include_deleted, load)
-
-    def list_and_count(
-        self,
-        where: Where[F] = None,
-        *,
-        order_by: OrderBy[O] = None,
-        limit: int | None = None,
-        offset: int = 0,
-        include_deleted: bool = False,
-        load: Load[L] = None,
-    ) -> tuple[builtins.list[M], int]:
-        """A page and the total count in one statement (a second only past the last page)."""
-        return self._list_and_count(where, order_by, limit, offset, include_deleted, load)
-
-    def count(self, where: Where[F] = None, *, include_deleted: bool = False) -> int:
-        """How many rows match."""
-        return self._counted(where, include_deleted)
-
-    def exists(self, where: Where[F] = None, *, include_deleted: bool = False) -> bool:
-        """Whether any row matches: SELECT EXISTS, never a count."""
-        return self._exists(where, include_deleted)
-
-    def list_after(
-        self,
-        cursor: str | None = None,
-        limit: int = 50,
-        *,
-        where: Where[F] = None,
-        order_by: OrderBy[O] = None,
-        include_deleted: bool = False,
-        load: Load[L] = None,
-    ) -> KeysetPage[M]:
-        """A keyset page in `order_by` (primary key last): the first without `cursor`, then
-        a page's `next_cursor` (the rows after it) or `prev_cursor` (the rows before it), with
-        the same `where`, `order_by` and `include_deleted`; InvalidCursorError for a cursor made
-        for another order or filter, or tampered with. One statement per page."""
-        return self._list_after(cursor, limit, where, order_by, include_deleted, load)
-
-    def delete_where(self, where: Where[F]) -> builtins.list[M]:
-        """Soft-delete every matching live row; refuses an empty condition (sa.true() means all)."""
-        spec = self.spec
-        return self._mark([*self._required(where), spec.live(True)], spec.mark_value())
-
-    def _soft_delete(self, key: tuple[Any, ...]) -> M:
-        """Soft-delete the live row with this primary key and return it."""
-        spec = self.spec
-        found = self._mark([*spec.key_where(key), spec.live(True)], spec.mark_value())
-        if not found:
-            raise spec.not_found(key)
-        return found[0]
-
-    def _soft_delete_keys(self, keys: Sequence[Any]) -> builtins.list[M]:
-        """Soft-delete the live rows with these primary keys; returns those that were live."""
-        if not keys:
-            return []
-        spec = self.spec
-        return self._mark([spec.keys_in(keys), spec.live(True)], spec.mark_value())
-
-    def _restore(self, key: tuple[Any, ...]) -> M:
-        """Undo a soft delete; a live row is returned as it is."""
-        found = self._mark([*self.spec.key_where(key), self.spec.live(False)], None)
-        return found[0] if found else self._get(key)
-
-    def _mark(self, conditions: Sequence[Any], value: Any) -> builtins.list[M]:
-        """Set the "deleted at" attribute on matching rows: UPDATE ... RETURNING, else lock,
-        UPDATE, read back."""
-        spec = self.spec
-        with self._guard(None):
-            if update_returns(dialect_of(self.session)):
-                statement = spec.mark_statement(conditions, value)
-                found = self._fresh(statement.returning(spec.model).execution_options(**BULK))
-            else:
-                matching = select(spec.model).where(*conditions).with_for_update()
-                keys = [spec.key_of(instance) for instance in self._write_rows(matching)]
-                found = []
-                if keys:
-                    statement = spec.mark_statement([spec.keys_in(keys)], value)
-                    self.session.execute(
-                        statement, execution_options=BULK, bind_arguments=WRITE_INTENT
-                    )
-                    found = self._fresh(spec.select_keys(keys))
-        self._written(found)
-        return found

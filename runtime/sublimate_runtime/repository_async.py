@@ -30,7 +30,6 @@ from .repository import (
     KeyedReadRepository,
     ReadRepository,
     Repository,
-    SoftDeleteRepository,
 )
 from .repository_spec import F, M, O, OrderBy, RepositorySpec, Where
 from .type_args import type_argument
@@ -38,6 +37,8 @@ from .type_args import type_argument
 if TYPE_CHECKING:  # asyncio needs greenlet; a sync-only application need not install it
     from sqlalchemy.ext.asyncio import AsyncSession
     from sqlalchemy.orm import Session
+
+    from .repository_soft import SoftDeleteRepository  # the widest sync class: see _run
 
 T = TypeVar("T")
 
@@ -195,81 +196,6 @@ class AsyncRepository(AsyncKeyedReadRepository[M, F, O, L]):
 
     async def _delete_keys(self, keys: Sequence[Any]) -> builtins.list[M]:
         return await self._run(lambda r: r._delete_keys(keys))
-
-
-class AsyncSoftDeleteRepository(AsyncRepository[M, F, O, L]):
-    """:class:`.SoftDeleteRepository` on an ``AsyncSession``."""
-
-    _sync_base = SoftDeleteRepository
-
-    async def get_one_or_none(
-        self, where: Where[F] = None, *, include_deleted: bool = False, load: Load[L] = None
-    ) -> M | None:
-        return await self._run(
-            lambda r: r.get_one_or_none(where, include_deleted=include_deleted, load=load)
-        )
-
-    async def list(
-        self,
-        where: Where[F] = None,
-        *,
-        order_by: OrderBy[O] = None,
-        limit: int | None = None,
-        offset: int = 0,
-        include_deleted: bool = False,
-        load: Load[L] = None,
-    ) -> builtins.list[M]:
-        return await self._run(
-            lambda r: r._list(where, order_by, limit, offset, include_deleted, load)
-        )
-
-    async def list_and_count(
-        self,
-        where: Where[F] = None,
-        *,
-        order_by: OrderBy[O] = None,
-        limit: int | None = None,
-        offset: int = 0,
-        include_deleted: bool = False,
-        load: Load[L] = None,
-    ) -> tuple[builtins.list[M], int]:
-        return await self._run(
-            lambda r: r._list_and_count(where, order_by, limit, offset, include_deleted, load)
-        )
-
-    async def count(self, where: Where[F] = None, *, include_deleted: bool = False) -> int:
-        return await self._run(lambda r: r.count(where, include_deleted=include_deleted))
-
-    async def exists(self, where: Where[F] = None, *, include_deleted: bool = False) -> bool:
-        return await self._run(lambda r: r.exists(where, include_deleted=include_deleted))
-
-    async def list_after(
-        self,
-        cursor: str | None = None,
-        limit: int = 50,
-        *,
-        where: Where[F] = None,
-        order_by: OrderBy[O] = None,
-        include_deleted: bool = False,
-        load: Load[L] = None,
-    ) -> KeysetPage[M]:
-        return await self._run(
-            lambda r: r._list_after(cursor, limit, where, order_by, include_deleted, load)
-        )
-
-    async def delete_where(self, where: Where[F]) -> builtins.list[M]:
-        return await self._run(lambda r: r.delete_where(where))  # its docstring differs
-
-    # --- what the generated methods call --------------------------------------------------
-
-    async def _soft_delete(self, key: tuple[Any, ...]) -> M:
-        return await self._run(lambda r: r._soft_delete(key))
-
-    async def _soft_delete_keys(self, keys: Sequence[Any]) -> builtins.list[M]:
-        return await self._run(lambda r: r._soft_delete_keys(keys))
-
-    async def _restore(self, key: tuple[Any, ...]) -> M:
-        return await self._run(lambda r: r._restore(key))
 
 
 _mirror_docs(AsyncReadRepository)

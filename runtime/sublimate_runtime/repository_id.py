@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from .loading import L, Load
-from .repository import KeyedReadRepository, Repository, SoftDeleteRepository
+from .repository import KeyedReadRepository, Repository
 from .repository_spec import F, M, O
 
 U = TypeVar("U")  # the Update DTO
@@ -63,33 +63,3 @@ class IdRepository(Repository[M, F, O, L], Generic[M, F, O, U, C, P, L]):
     def delete_many(self, keys: Sequence[P]) -> builtins.list[M]:
         """Delete the rows with these primary keys; returns those that existed."""
         return self._delete_keys(keys)
-
-
-class IdSoftDeleteRepository(
-    SoftDeleteRepository[M, F, O, L],
-    IdRepository[M, F, O, U, C, P, L],
-    Generic[M, F, O, U, C, P, L],
-):
-    """A soft-deleting table keyed by `id`: `delete` marks, `purge` removes, `restore` undoes
-    (`update` and the upserts are IdRepository's)."""
-
-    def get(self, id: P, *, include_deleted: bool = False, load: Load[L] = None) -> M:
-        """The row with this primary key (with the related rows of `load`); NotFoundError when
-        there is none (or it is deleted)."""
-        return self._get((id,), include_deleted, load)
-
-    def delete(self, id: P) -> M:
-        """Soft-delete the live row with this primary key and return it."""
-        return self._soft_delete((id,))
-
-    def delete_many(self, keys: Sequence[P]) -> builtins.list[M]:
-        """Soft-delete the live rows with these primary keys; returns those that were live."""
-        return self._soft_delete_keys(keys)
-
-    def restore(self, id: P) -> M:
-        """Undo a soft delete; a live row is returned as it is."""
-        return self._restore((id,))
-
-    def purge(self, id: P) -> M:
-        """Delete the row for good, soft-deleted or not: one DELETE ... RETURNING."""
-        return self._delete_key((id,))

@@ -11,7 +11,6 @@ from .loading import L, Load
 from .repository_async import (
     AsyncKeyedReadRepository,
     AsyncRepository,
-    AsyncSoftDeleteRepository,
 )
 from .repository_id import ID, C, P, U
 from .repository_spec import F, M, O
@@ -53,33 +52,3 @@ class AsyncIdRepository(AsyncRepository[M, F, O, L], Generic[M, F, O, U, C, P, L
     async def delete_many(self, keys: Sequence[P]) -> builtins.list[M]:
         """Delete the rows with these primary keys; returns those that existed."""
         return await self._delete_keys(keys)
-
-
-class AsyncIdSoftDeleteRepository(
-    AsyncSoftDeleteRepository[M, F, O, L],
-    AsyncIdRepository[M, F, O, U, C, P, L],
-    Generic[M, F, O, U, C, P, L],
-):
-    """A soft-deleting table keyed by `id`: `delete` marks, `purge` removes, `restore` undoes
-    (`update` and the upserts are AsyncIdRepository's)."""
-
-    async def get(self, id: P, *, include_deleted: bool = False, load: Load[L] = None) -> M:
-        """The row with this primary key (with the related rows of `load`); NotFoundError when
-        there is none (or it is deleted)."""
-        return await self._get((id,), include_deleted, load)
-
-    async def delete(self, id: P) -> M:
-        """Soft-delete the live row with this primary key and return it."""
-        return await self._soft_delete((id,))
-
-    async def delete_many(self, keys: Sequence[P]) -> builtins.list[M]:
-        """Soft-delete the live rows with these primary keys; returns those that were live."""
-        return await self._soft_delete_keys(keys)
-
-    async def restore(self, id: P) -> M:
-        """Undo a soft delete; a live row is returned as it is."""
-        return await self._restore((id,))
-
-    async def purge(self, id: P) -> M:
-        """Delete the row for good, soft-deleted or not: one DELETE ... RETURNING."""
-        return await self._delete_key((id,))

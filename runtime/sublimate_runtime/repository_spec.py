@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, get_args
 
 import msgspec
 from sqlalchemy import (
@@ -33,18 +33,17 @@ from sqlalchemy import (
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Dialect
 
-from .bulk_insert import InsertPlan, insert_plan
-from .data_errors import column_that_cannot_fit
 from .dialects import upsert_returns, upsert_statement
 from .dto import is_pydantic, set_fields
 from .errors import ConflictError, DataError, NotFoundError, UniqueKeySpec
 from .filter_tree import filter_conditions
-from .keyset import Keyset, KeysetQuery, build_keyset, keyset_query, order_names
-from .keyset_cursor import fingerprint, key_types
 from .loading import LoadPlan
+from .ordering import Order, build_order, order_names
 
-if TYPE_CHECKING:  # the cache machinery loads with the first cached model, not with the core
-    from .cache_model import ModelCache
+if TYPE_CHECKING:  # features loaded on first use, not with the core
+    from .bulk_insert import InsertPlan  # the first insert_many
+    from .cache_model import ModelCache  # the first cached model
+    from .keyset import Keyset, KeysetQuery  # the first keyset page
 
 M = TypeVar("M")
 F = TypeVar("F")
@@ -58,7 +57,7 @@ FRESH: Mapping[str, Any] = {"populate_existing": True}  # read back what a write
 BULK: Mapping[str, Any] = {"synchronize_session": False}  # the RETURNING rows refresh instead
 _MADE: weakref.WeakKeyDictionary[type[Any], RepositorySpec[Any]] = weakref.WeakKeyDictionary()
 _MAX_UPSERTS = 32  # upsert statements kept per model (one per dialect, key and updated columns)
-_MAX_KEYSETS = 64  # orders kept per model (the HTTP API lets clients combine terms freely)
+_MAX_ORDERS = 64  # orders (and keysets) kept per model: HTTP clients combine terms freely
 
 
 def Key(  # named as the constructor it stands for: `"email": Key("uq_customers_email", "email")`
@@ -139,6 +138,7 @@ class RepositorySpec(Generic[M]):
 
             self.cache = ModelCache(model, unique_keys=unique)
         self._upserts: dict[tuple[Any, ...], Any] = {}
+        self._orders: dict[tuple[str, ...], Order] = {}
         self._keysets: dict[tuple[str, ...], Keyset] = {}
 
     @staticmethod
@@ -206,20 +206,33 @@ class RepositorySpec(Generic[M]):
 
     def ordering(self, order_by: OrderBy[Any]) -> list[ColumnElement[Any]]:
         """ORDER BY terms: the requested ones, then the primary key (stable pages); NULLs
-        greatest on every database (see :mod:`.keyset`), the order keyset pages walk."""
-        return list(self.keyset(order_by).forward)
+        greatest on every database (see :mod:`.ordering`), the order keyset pages walk."""
+        return list(self.order(order_by).forward)
 
-    def keyset(self, order_by: OrderBy[Any]) -> Keyset:
-        """The keyset of an order (its terms, its cursors' decoder), built once per order."""
+    def order(self, order_by: OrderBy[Any]) -> Order:
+        """An order's terms, built once per order."""
         names = order_names(order_by)
-        found = self._keysets.get(names)
+        found = self._orders.get(names)
         if found is None:
             mapped = self.mapped
             tiebreak = mapped.primary_attrs or mapped.columns[:1]
-            known = dict(zip(mapped.primary_attrs, key_types(self.cursor) or (), strict=False))
-            found = build_keyset(self.model, names, self.orderable, tiebreak, known)
-            if len(self._keysets) < _MAX_KEYSETS:
-                self._keysets[names] = found
+            found = build_order(self.model, names, self.orderable, tiebreak)
+            if len(self._orders) < _MAX_ORDERS:
+                self._orders[names] = found
+        return found
+
+    def keyset(self, order_by: OrderBy[Any]) -> Keyset:
+        """The keyset of an order (its terms, its cursors' decoder), built once per order."""
+        order = self.order(order_by)
+        found = self._keysets.get(order.names)
+        if found is None:
+            from .keyset import keyset_of  # keyset pagination loads with the first page
+
+            key_types = get_args(self.cursor) or ()  # the generator's bounded key types
+            known = dict(zip(self.mapped.primary_attrs, key_types, strict=False))
+            found = keyset_of(order, known)
+            if len(self._keysets) < _MAX_ORDERS:
+                self._keysets[order.names] = found
         return found
 
     def keyset_query(
@@ -234,9 +247,9 @@ class RepositorySpec(Generic[M]):
         after (or before) the cursor's row in ``order_by``, one more than ``limit``. A cursor
         made for another order, filter or model is an ``InvalidCursorError``."""
         keyset = self.keyset(order_by)
-        bound_to = fingerprint(self.name, keyset.names, where, include_deleted)
+        bound_to = keyset.bound_to(self.name, where, include_deleted)
         base = select(self.model).where(*self.conditions(where, include_deleted))
-        return keyset_query(keyset, base, bound_to, cursor, limit)
+        return keyset.query(base, bound_to, cursor, limit)
 
     def select_page(
         self, conditions: Sequence[Any], order_by: OrderBy[Any], limit: int | None, offset: int
@@ -349,6 +362,8 @@ class RepositorySpec(Generic[M]):
     def insert_all(self) -> InsertPlan | None:
         """``add_many``'s bulk INSERT ... RETURNING, or None when the model needs the unit of
         work (see :mod:`.bulk_insert`)."""
+        from .bulk_insert import insert_plan
+
         return insert_plan(self.model)
 
     @cached_property
@@ -447,6 +462,8 @@ class RepositorySpec(Generic[M]):
         elsewhere, or a statement it could not see through)."""
         if error.column is not None or not rows:
             return error
+        from .data_errors import column_that_cannot_fit  # the error path loads with an error
+
         column = column_that_cannot_fit(self.mapped.table, self.mapped.sql_names, rows)
         if column is None:
             return error

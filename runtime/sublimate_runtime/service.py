@@ -36,27 +36,18 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from .dto import dto_fields, set_fields, validated
+from .dto import ShapeT, dto_fields, set_fields, validated
 from .guards import write_guard
 from .intents import READ_INTENT
-from .nested import ShapeT, shape_paths, to_shapes
-from .nested_rows import NestedRows, shape_rows
 from .pagination import KeysetPage, OffsetPage
-from .read_rows import (
-    RowPlan,
-    RowReader,
-    counted_total,
-    keyset_query,
-    on_connection,
-    row_reader,
-    with_items,
-)
+from .read_rows import RowPlan, RowReader, counted_total, on_connection, row_reader, with_items
 from .type_args import type_argument
 
 __all__ = [
     "ReadOnlyServiceBase",
     "ServiceBase",
     "commit",
+    "counted_rows",
     "keyset_page",
     "keyset_page_with",
     "new_row",
@@ -64,8 +55,6 @@ __all__ = [
     "read_rows",
     "rows_keyset",
     "rows_page",
-    "shapes_keyset",
-    "shapes_page",
 ]
 
 ModelT = TypeVar("ModelT")  # the mapped class
@@ -176,15 +165,10 @@ def keyset_page_with(
     where: WhereT | None,
     order_by: OrderT | None,
 ) -> KeysetPage[ShapeT]:
-    """`list_after_with` of a sync keyed service: from column rows where
-    :mod:`.nested_rows` allows, else the repository's page loaded as `shape`."""
-    found = shape_rows(service._rows, shape)
-    if found is not None:
-        return shapes_keyset(service.session, found, cursor, limit, where, order_by)
-    page = repository.list_after(
-        cursor, limit, where=where, order_by=order_by, load=shape_paths(shape)
-    )
-    return with_items(page, to_shapes(shape, page.items))
+    """`list_after_with` of a sync keyed service (:mod:`.service_shapes`, loaded on first use)."""
+    from .service_shapes import keyset_page_with
+
+    return keyset_page_with(service, repository, shape, cursor, limit, where, order_by)
 
 
 def rows_page(
@@ -192,11 +176,11 @@ def rows_page(
 ) -> OffsetPage[ReadT]:
     """`list`'s row path. Both flavours: asyncio runs it in one greenlet
     (``AsyncSession.run_sync``), one switch for the page and its count."""
-    rows, counted = _counted_rows(session, plan, where, order_by, limit, offset)
+    rows, counted = counted_rows(session, plan, where, order_by, limit, offset)
     return plan.offset_page(rows, counted, limit, offset)
 
 
-def _counted_rows(
+def counted_rows(
     session: Session, plan: RowPlan[Any], where: Any, order_by: Any, limit: int, offset: int
 ) -> tuple[Sequence[Any], int]:
     """A page's rows and the total, counted only when the page cannot tell it."""
@@ -206,21 +190,6 @@ def _counted_rows(
     if counted is None:
         counted = int(read_rows(session, plan, plan.spec.select_count(conditions))[0][0])
     return rows, counted
-
-
-def shapes_page(
-    session: Session,
-    found: tuple[RowPlan[Any], NestedRows],
-    where: Any,
-    order_by: Any,
-    limit: int,
-    offset: int,
-) -> OffsetPage[Any]:
-    """`list_with`'s row path (both flavours): the page, its count, a statement per level."""
-    plan, nested = found
-    rows, counted = _counted_rows(session, plan, where, order_by, limit, offset)
-    fetched = [read_rows(session, plan, s) for s in nested.statements(rows)]
-    return OffsetPage(items=nested.items(rows, fetched), total=counted, limit=limit, offset=offset)
 
 
 def rows_keyset(
@@ -235,22 +204,6 @@ def rows_keyset(
     statement, dtos = plan.keyset(cursor, limit, where, order_by)
     page: KeysetPage[ReadT] = dtos(read_rows(session, plan, statement))
     return page
-
-
-def shapes_keyset(
-    session: Session,
-    found: tuple[RowPlan[Any], NestedRows],
-    cursor: str | None,
-    limit: int,
-    where: Any,
-    order_by: Any,
-) -> KeysetPage[Any]:
-    """`list_after_with`'s row path (both flavours)."""
-    plan, nested = found
-    statement, paging = keyset_query(plan.spec, cursor, limit, where, order_by)
-    rows = read_rows(session, plan, plan.selecting(statement))
-    fetched = [read_rows(session, plan, s) for s in nested.statements(rows)]
-    return paging(nested.items(rows, fetched))
 
 
 def commit(session: Session, model: str) -> None:
@@ -323,15 +276,9 @@ class ReadOnlyServiceBase(Generic[ModelT, ReadT, WhereT, OrderT]):
         """`list` with related rows: a page of `shape`, a nested Read DTO (`OrderReadWithLines`),
         loaded with one statement per level it holds (see :mod:`.nested`); from column rows
         where :mod:`.nested_rows` allows, else through the repository's ORM objects."""
-        found = shape_rows(self._rows, shape)
-        if found is None:
-            items, total = self.repository.list_and_count(
-                where, order_by=order_by, limit=limit, offset=offset, load=shape_paths(shape)
-            )
-            return OffsetPage(
-                items=to_shapes(shape, items), total=total, limit=limit, offset=offset
-            )
-        return shapes_page(self.session, found, where, order_by, limit, offset)
+        from .service_shapes import list_with  # nested reads load with the first of them
+
+        return list_with(self, shape, where, order_by, limit, offset)
 
     def count(self, where: WhereT | None = None) -> int:
         """How many rows match."""

@@ -13,9 +13,7 @@ import builtins
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
-from .dto import validated
-from .nested import ShapeT, shape_paths, to_shapes
-from .nested_rows import shape_rows
+from .dto import ShapeT, validated
 from .pagination import KeysetPage, OffsetPage
 from .read_rows import RowReader, row_reader, with_items
 from .service import (
@@ -30,8 +28,6 @@ from .service import (
     offset_page,
     rows_keyset,
     rows_page,
-    shapes_keyset,
-    shapes_page,
 )
 from .type_args import type_argument
 
@@ -124,16 +120,10 @@ async def async_keyset_page_with(
     where: WhereT | None,
     order_by: OrderT | None,
 ) -> KeysetPage[ShapeT]:
-    """`list_after_with` of an asyncio keyed service (see ``service.keyset_page_with``)."""
-    found = shape_rows(service._rows, shape)
-    if found is not None:
-        run = service.session.run_sync
-        result: KeysetPage[ShapeT] = await run(shapes_keyset, found, cursor, limit, where, order_by)
-        return result
-    page = await repository.list_after(
-        cursor, limit, where=where, order_by=order_by, load=shape_paths(shape)
-    )
-    return with_items(page, to_shapes(shape, page.items))
+    """`list_after_with` of an asyncio keyed service (:mod:`.service_shapes`)."""
+    from .service_shapes import async_keyset_page_with
+
+    return await async_keyset_page_with(service, repository, shape, cursor, limit, where, order_by)
 
 
 class AsyncReadOnlyServiceBase(Generic[ModelT, ReadT, WhereT, OrderT]):
@@ -181,18 +171,9 @@ class AsyncReadOnlyServiceBase(Generic[ModelT, ReadT, WhereT, OrderT]):
         offset: int = 0,
     ) -> OffsetPage[ShapeT]:
         """`list` with related rows (see ``service.ReadOnlyServiceBase.list_with``)."""
-        found = shape_rows(self._rows, shape)
-        if found is None:
-            items, total = await self.repository.list_and_count(
-                where, order_by=order_by, limit=limit, offset=offset, load=shape_paths(shape)
-            )
-            return OffsetPage(
-                items=to_shapes(shape, items), total=total, limit=limit, offset=offset
-            )
-        page: OffsetPage[ShapeT] = await self.session.run_sync(
-            shapes_page, found, where, order_by, limit, offset
-        )
-        return page
+        from .service_shapes import async_list_with  # loads with the first nested read
+
+        return await async_list_with(self, shape, where, order_by, limit, offset)
 
     async def count(self, where: WhereT | None = None) -> int:
         """How many rows match."""

@@ -15,8 +15,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
-from .dto import validated
-from .nested import ShapeT, shape_paths, to_shape
+from .dto import ShapeT, validated
 from .pagination import KeysetPage
 from .service import (
     CreateT,
@@ -83,7 +82,9 @@ class IdReadOnlyServiceBase(
     def get_with(self, shape: type[ShapeT], id: IdT) -> ShapeT:
         """The row with this key as `shape`, a nested Read DTO (`OrderReadWithLines`), loaded
         with one statement per level it holds; NotFoundError when there is none."""
-        return to_shape(shape, self.repository.get(id, load=shape_paths(shape)))
+        from .service_shapes import get_with  # loads with the first nested read
+
+        return get_with(self.repository, shape, (id,))
 
     def list_after(
         self,
@@ -126,7 +127,9 @@ class IdServiceBase(
     def get_with(self, shape: type[ShapeT], id: IdT) -> ShapeT:
         """The row with this key as `shape`, a nested Read DTO (`OrderReadWithLines`), loaded
         with one statement per level it holds; NotFoundError when there is none."""
-        return to_shape(shape, self.repository.get(id, load=shape_paths(shape)))
+        from .service_shapes import get_with  # loads with the first nested read
+
+        return get_with(self.repository, shape, (id,))
 
     def update(self, id: IdT, data: UpdateT) -> ReadT:
         """Change only the fields set in `data` (after `before_update`, validated)."""

@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from .dto import validated
-from .nested import ShapeT, shape_paths, to_shape
+from .dto import ShapeT, validated
 from .pagination import KeysetPage
 from .service import CreateT, KeyT, ModelT, OrderT, ReadT, WhereT
 from .service_async import (
@@ -82,7 +81,9 @@ class AsyncIdReadOnlyServiceBase(
     async def get_with(self, shape: type[ShapeT], id: IdT) -> ShapeT:
         """The row with this key as `shape`, a nested Read DTO (`OrderReadWithLines`), loaded
         with one statement per level it holds; NotFoundError when there is none."""
-        return to_shape(shape, await self.repository.get(id, load=shape_paths(shape)))
+        from .service_shapes import async_get_with  # loads with the first nested read
+
+        return await async_get_with(self.repository, shape, (id,))
 
     async def list_after(
         self,
@@ -129,7 +130,9 @@ class AsyncIdServiceBase(
     async def get_with(self, shape: type[ShapeT], id: IdT) -> ShapeT:
         """The row with this key as `shape`, a nested Read DTO (`OrderReadWithLines`), loaded
         with one statement per level it holds; NotFoundError when there is none."""
-        return to_shape(shape, await self.repository.get(id, load=shape_paths(shape)))
+        from .service_shapes import async_get_with  # loads with the first nested read
+
+        return await async_get_with(self.repository, shape, (id,))
 
     async def update(self, id: IdT, data: UpdateT) -> ReadT:
         """Change only the fields set in `data` (after `before_update`, validated)."""

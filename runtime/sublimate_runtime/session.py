@@ -23,12 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy
 from sqlalchemy import Engine, event, make_url
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.sql.compiler import InsertmanyvaluesSentinelOpts
-
-from .data_errors import name_data_errors
 
 if TYPE_CHECKING:  # asyncio support needs greenlet: imported only where it is used
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -40,7 +38,7 @@ DEFAULT_ASYNC_URL = "sqlite+aiosqlite:///:memory:"
 def create_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     """``sqlalchemy.create_engine`` with the SQLite settings above; ``None`` means in-memory."""
     parsed = make_url(url or DEFAULT_URL)
-    engine = name_data_errors(sqlalchemy.create_engine(parsed, **_engine_options(parsed, kwargs)))
+    engine = _name_data_errors(sqlalchemy.create_engine(parsed, **_engine_options(parsed, kwargs)))
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _enable_foreign_keys)
         batch_sqlite_inserts(engine)
@@ -53,7 +51,7 @@ def create_async_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEng
 
     parsed = make_url(url or DEFAULT_ASYNC_URL)
     engine = _create_async_engine(parsed, **_engine_options(parsed, kwargs))
-    name_data_errors(engine.sync_engine)
+    _name_data_errors(engine.sync_engine)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _enable_foreign_keys)
         batch_sqlite_inserts(engine.sync_engine)
@@ -109,3 +107,16 @@ def _enable_foreign_keys(dbapi_connection: Any, _record: ConnectionPoolEntry) ->
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def _name_data_errors(engine: Engine) -> Engine:
+    """Make ``engine`` record which column a refused value was meant for (:mod:`.data_errors`)."""
+    if not event.contains(engine, "handle_error", _on_error):
+        event.listen(engine, "handle_error", _on_error)
+    return engine
+
+
+def _on_error(context: ExceptionContext) -> None:
+    from .data_errors import record_column  # the error path loads with the first error
+
+    record_column(context)

@@ -164,7 +164,8 @@ def test_orders_are_built_once_and_kept_within_bounds() -> None:
     spec = RepositorySpec(Thing, orderable=("id", "name", "grade", "seen"), cursor=tuple[int])
     assert spec.keyset(["name", "-grade"]) is spec.keyset(("name", "-grade"))
     # Each column once: a later term on the same column could never break a tie.
-    assert spec.keyset(["name", "-name", "id"]).attrs == ("name", "id")
+    assert spec.keyset(["name", "-name", "id"]).order.attrs == ("name", "id")
+    assert spec.order(["name", "-grade"]) is spec.keyset(["name", "-grade"]).order
     for n in range(100):
         spec.keyset(["grade"] * (n + 1))
-    assert len(spec._keysets) == 64
+    assert len(spec._keysets) == 64 and len(spec._orders) == 64

@@ -36,6 +36,8 @@ from sublimate_runtime import (
     repository_async,
     repository_id,
     repository_id_async,
+    repository_soft,
+    repository_soft_async,
     service_id,
     service_id_async,
 )
@@ -204,18 +206,21 @@ GENERATED_CALLS = frozenset(
     ("module", "name"),
     [
         *((repository, name) for name in ("ReadRepository", "KeyedReadRepository")),
-        *((repository, name) for name in ("Repository", "SoftDeleteRepository")),
+        (repository, "Repository"),
         *((repository_id, name) for name in ("IdKeyedReadRepository", "IdRepository")),
-        (repository_id, "IdSoftDeleteRepository"),
+        *((repository_soft, name) for name in ("SoftDeleteRepository", "IdSoftDeleteRepository")),
     ],
 )
 def test_the_asyncio_classes_mirror_the_sync_ones(module: Any, name: str) -> None:
     """Same public methods (and those generated methods call), same parameters, each a coroutine;
     and they run an implementation the sync class has: its base's, in one greenlet."""
     sync = getattr(module, name)
-    twin = getattr(
-        repository_async if module is repository else repository_id_async, f"Async{name}"
-    )
+    twins = {
+        repository: repository_async,
+        repository_id: repository_id_async,
+        repository_soft: repository_soft_async,
+    }
+    twin = getattr(twins[module], f"Async{name}")
     mirrored = {
         method: parameters
         for method, parameters in _public(sync).items()
@@ -230,7 +235,7 @@ def test_the_asyncio_classes_mirror_the_sync_ones(module: Any, name: str) -> Non
 
 
 class AsyncSoftThings(
-    repository_async.AsyncSoftDeleteRepository[Thing, ThingFilter, ThingOrder, Any]
+    repository_soft_async.AsyncSoftDeleteRepository[Thing, ThingFilter, ThingOrder, Any]
 ):
     """As a generated class would be, with a user's override of a public method."""
 

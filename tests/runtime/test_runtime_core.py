@@ -8,6 +8,7 @@ tests have long since imported everything.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -48,6 +49,22 @@ OPTIONAL = {
     "domain",
 }
 ASYNC = {"repository_async", "repository_id_async", "service_async", "service_id_async"}
+# Query features, loaded with their first use: keyset pages, nested reads (`*_with`), bulk
+# inserts, the error path (a refused write), soft deletes, a typed query's keyset pages.
+FEATURES = {
+    "keyset": "list_after",
+    "keyset_cursor": "list_after",
+    "service_shapes": "list_with",
+    "nested_rows": "list_with",
+    "bulk_insert": "insert_many",
+    "integrity": "refused",
+    "data_errors": "refused",
+    "unsupported": "a write the database refuses as unsupported",
+    "repository_soft": "soft delete",
+    "repository_soft_async": "soft delete",
+    "not_loaded": "an unloaded relationship read",
+    "query_pages": "typed query",
+}
 # What every generated repository and service stands on: loaded whatever else joins the core.
 CORE_BASES = {"repository", "repository_spec", "repository_id", "service", "service_id", "intents"}
 THIRD_PARTY_OPTIONS = (
@@ -131,8 +148,60 @@ def test_the_example_repositories_and_services_load_only_the_core() -> None:
     result = run("\n".join(f"import {name}" for name in modules), cwd=EXAMPLE)
     loaded = result.modules
     assert loaded >= CORE_BASES | ASYNC
-    assert loaded.isdisjoint(OPTIONAL), sorted(loaded & OPTIONAL)
+    assert loaded.isdisjoint(OPTIONAL | set(FEATURES)), sorted(loaded & (OPTIONAL | set(FEATURES)))
     assert result.options == ()
+
+
+def test_each_query_feature_loads_with_its_first_use() -> None:
+    """Plain CRUD through a generated service runs on the core; each feature's modules load when
+    it is first used, and only then."""
+    code = """
+        import sys
+        from sublimate_runtime import ConflictError, create_engine, session_factory
+        from shop.models import Base
+        from shop.db.custom.customer import CustomerService
+        from shop.db.custom.order import OrderService
+        from shop.db.dtos.customer import CustomerCreate, CustomerUpdate
+        from shop.db.dtos.order import OrderReadWithLines
+
+        def features():
+            prefix = "sublimate_runtime."
+            names = [n.removeprefix(prefix) for n in sys.modules if n.startswith(prefix)]
+            return sorted(set(names) & set(FEATURES))
+
+        engine = create_engine()
+        Base.metadata.create_all(engine)
+        out = {}
+        with session_factory(engine)() as session:
+            customers = CustomerService(session)
+            made = customers.create(CustomerCreate(email="a@example.org", name="Ann"))
+            customers.update(made.id, CustomerUpdate(name="Anna"))
+            customers.list(order_by=["-name"])
+            customers.count()
+            customers.get(made.id)
+            out["crud"] = features()
+            customers.list_after(limit=1)
+            out["list_after"] = features()
+            OrderService(session).list_with(OrderReadWithLines)
+            out["list_with"] = features()
+            customers.create_many([CustomerCreate(email="b@example.org", name="Bob")])
+            out["insert_many"] = features()
+            try:
+                customers.create(CustomerCreate(email="a@example.org", name="Ann again"))
+            except ConflictError:
+                out["refused"] = features()
+        """
+    prelude = f"FEATURES = {sorted(FEATURES)!r}\n"
+    out = run(prelude + textwrap.dedent(code), cwd=EXAMPLE).out
+    steps = ["crud", "list_after", "list_with", "insert_many", "refused"]
+    assert list(out) == steps, out
+    assert out["crud"] == [], out["crud"]
+    for before, step in itertools.pairwise(steps):
+        added = set(out[step]) - set(out[before])
+        expected = {module for module, feature in FEATURES.items() if feature == step}
+        assert added == expected, (step, sorted(added))
+    unused = {module for module, feature in FEATURES.items() if feature not in steps}
+    assert unused.isdisjoint(out["refused"]), out["refused"]
 
 
 def test_sync_only_generated_code_loads_no_asyncio_flavour() -> None:
