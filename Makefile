@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo serve serve-fastapi test example golden lint bench bench-queries bench-regenerate bench-generate clean
+.PHONY: venv demo serve serve-fastapi test example golden lint bench bench-queries bench-regenerate bench-generate bench-mypy clean
 
 venv: $(STAMP)
 
@@ -78,6 +78,11 @@ $(BENCH_VENV)/.installed:
 
 bench-generate: venv $(BENCH_VENV)/.installed
 	$(PY) bench/generate.py --sqlacodegen $(BENCH_VENV)/bin/sqlacodegen $(BENCH_ARGS)
+
+# `mypy --strict` on the 300-table output, cold, beside a reference run that measures the
+# machine's speed in the same rounds (BENCH_ARGS="--runs 5 --baseline <other runtime/>").
+bench-mypy: venv
+	$(PY) bench/mypy_output.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .mypy_cache .ruff_cache .pytest_cache
