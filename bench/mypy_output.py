@@ -30,8 +30,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-MAKE_SCHEMA = HERE / "make_big_schema.py"
+from generate import sqlite_database  # bench/ is the script's directory: its sibling
+
 BIN = Path(sys.executable).parent
 REFERENCE = "import sqlalchemy.orm\n"
 
@@ -57,14 +57,9 @@ def timed_mypy(target: str, cwd: Path, env: Mapping[str, str] | None = None) -> 
 
 def generate(project: Path, tables: int) -> int:
     """The output of a `tables`-table SQLite database in `project`; its module count."""
-    database = project / "big.db"
-    subprocess.run(
-        [sys.executable, str(MAKE_SCHEMA), "-n", str(tables), "-o", str(database)],
-        check=True,
-        capture_output=True,
-    )
+    url = sqlite_database(project, tables)
     (project / "pyproject.toml").write_text(
-        f'[tool.sublimate]\nurl = "sqlite:///{database}"\nout = "app/db"\nformatter = "ruff"\n'
+        f'[tool.sublimate]\nurl = "{url}"\nout = "app/db"\nformatter = "ruff"\n'
     )
     subprocess.run(
         [str(BIN / "sublimate"), "generate"], cwd=project, check=True, capture_output=True
