@@ -140,24 +140,7 @@ _KEYS_DASHED = {key.replace("_", "-"): key for key in _KEYS}
 
 def load(root: Path, overrides: dict[str, Any]) -> Settings:
     """Settings from `<root>/pyproject.toml` (if any), then the non-None `overrides`."""
-    values: dict[str, Any] = {}
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as error:
-            raise SettingsError(f"cannot read {pyproject}: {error}") from error
-        table = data.get("tool", {}).get("sublimate", {})
-        if not isinstance(table, dict):
-            raise SettingsError(f"{pyproject}: [tool.sublimate] must be a table")
-        for key, value in table.items():
-            name = _KEYS_DASHED.get(key, key)
-            if name not in _KEYS:
-                valid = ", ".join(sorted(_KEYS))
-                raise SettingsError(
-                    f"{pyproject}: unknown key {key!r} in [tool.sublimate]; valid keys: {valid}"
-                )
-            values[name] = value
+    values = _file_values(root / "pyproject.toml")
     given = {key: value for key, value in overrides.items() if value is not None}
     # The source is one choice: `--url` on the command line replaces the file's `models` (and
     # `--models` its `url`), as every option overrides the file, instead of clashing with it.
@@ -178,6 +161,37 @@ def load(root: Path, overrides: dict[str, Any]) -> Settings:
     if "sessions" in values:
         values["sessions"] = _sessions(values["sessions"])
     settings = Settings(root=root, **values)
+    _check(settings)
+    return settings
+
+
+def _file_values(pyproject: Path) -> dict[str, Any]:
+    """The `[tool.sublimate]` table by field name (dashes allowed in keys), before the command
+    line overrides it; an unknown key fails here, where the file can still be named."""
+    values: dict[str, Any] = {}
+    if not pyproject.is_file():
+        return values
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise SettingsError(f"cannot read {pyproject}: {error}") from error
+    table = data.get("tool", {}).get("sublimate", {})
+    if not isinstance(table, dict):
+        raise SettingsError(f"{pyproject}: [tool.sublimate] must be a table")
+    for key, value in table.items():
+        name = _KEYS_DASHED.get(key, key)
+        if name not in _KEYS:
+            valid = ", ".join(sorted(_KEYS))
+            raise SettingsError(
+                f"{pyproject}: unknown key {key!r} in [tool.sublimate]; valid keys: {valid}"
+            )
+        values[name] = value
+    return values
+
+
+def _check(settings: Settings) -> None:
+    """Refuse values of the wrong type or outside their choices once file and flags are merged,
+    so that a flag can repair a bad file value and the message names the final one."""
     for name, expected in (
         ("models", str),
         ("url", str),
@@ -218,7 +232,6 @@ def load(root: Path, overrides: dict[str, Any]) -> Settings:
     problem = package_problem(settings)
     if problem is not None:
         raise SettingsError(problem)
-    return settings
 
 
 def package_problem(settings: Settings) -> str | None:

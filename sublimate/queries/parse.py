@@ -18,7 +18,7 @@ not a parameter. A parameter used twice is one argument. Everything wrong here i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .lexer import Token, UnterminatedError, tokens
 from .pytypes import HINT_NAMES, PyType, parse_hint
@@ -118,7 +118,41 @@ def parse_file(path: str, text: str) -> list[ParsedQuery]:
 
 
 def _query(path: str, line: int, block: list[str]) -> ParsedQuery:
-    match = _NAME_LINE.match(block[0])
+    """One `-- name:` block, read top-down because each part needs the one before: the name
+    prefixes every message, the header says where the SQL starts, the SQL's parameters are
+    what a param hint must name."""
+    name, command = _annotation(path, line, block[0])
+    header = _header(path, line, name, command, block)
+    statement = _statement(path, line, name, block, header.body_start)
+    for target, hint in header.param_hints.items():
+        if target not in statement.params:
+            raise QueryError(
+                path,
+                hint.line,
+                name,
+                f"hint for :{target}, which the query does"
+                f" not use (its parameters: {', '.join(statement.params) or 'none'})",
+            )
+    return ParsedQuery(
+        path=path,
+        name=name,
+        command=command,
+        line=line,
+        sql=statement.sql,
+        first_line=statement.first_line,
+        params=statement.params,
+        param_hints=tuple(sorted(header.param_hints.items())),
+        column_hints=tuple(sorted(header.column_hints.items())),
+        tokens=statement.tokens,
+        unique=header.unique,
+        unique_line=header.unique_line,
+    )
+
+
+def _annotation(path: str, line: int, text: str) -> tuple[str, str]:
+    """The query's name and command, from `-- name: <Name> :<command>`; both are checked here
+    because every later error message is prefixed with the name."""
+    match = _NAME_LINE.match(text)
     assert match is not None
     annotation = _NAME_ANNOTATION.match(match.group("rest").strip())
     if annotation is None:
@@ -145,47 +179,83 @@ def _query(path: str, line: int, block: list[str]) -> ParsedQuery:
             name,
             f"unknown command :{command}; use one of {', '.join(':' + c for c in COMMANDS)}",
         )
-    param_hints: dict[str, Hint] = {}
-    column_hints: dict[str, Hint] = {}
-    body_start = 1
+    return name, command
+
+
+@dataclass(slots=True)
+class _Header:
+    """What the comment lines between `-- name:` and the SQL declare, and where the SQL starts
+    (an index into the block: the SQL's line numbers count from it)."""
+
+    param_hints: dict[str, Hint] = field(default_factory=dict)
+    column_hints: dict[str, Hint] = field(default_factory=dict)
     unique: tuple[str, ...] = ()
-    unique_line = 0
+    unique_line: int = 0
+    body_start: int = 1
+
+
+def _header(path: str, line: int, name: str, command: str, block: list[str]) -> _Header:
+    """The `-- unique:` and `-- param/column` lines right after the name line (other comments
+    and blank lines skipped); it stops at the first line of SQL, so that a comment inside the
+    statement is never read as a hint."""
+    header = _Header()
     for offset, text in enumerate(block[1:], 1):
         declared = _UNIQUE_LINE.match(text)
-        if declared is not None:
-            unique = tuple(p.strip() for p in declared.group("labels").split(",") if p.strip())
-            unique_line = line + offset
-            if not unique or command != "many_after":
-                raise QueryError(
-                    path,
-                    unique_line,
-                    name,
-                    "`-- unique: <column>, ...` names the result columns that identify a row"
-                    " of a :many_after query",
-                )
-            body_start = offset + 1
-            continue
         hint = _HINT_LINE.match(text)
-        if hint is None:
-            if text.strip() and not text.strip().startswith("--"):
-                break
-            body_start = offset + 1
-            continue
-        parsed = parse_hint(hint.group("type"))
-        if parsed is None:
-            raise QueryError(
-                path,
-                line + offset,
-                name,
-                f"unknown type {hint.group('type')!r}"
-                f" in a hint; use one of {', '.join(HINT_NAMES)}, list[...] of"
-                " one, with `| None` when it may be null",
-            )
-        target = hint.group("target").strip()
-        kind = hint.group("kind").lower()
-        chosen = param_hints if kind == "param" else column_hints
-        chosen[target.lstrip(":")] = Hint(parsed[0], parsed[1], line + offset)
-        body_start = offset + 1
+        if declared is not None:
+            header.unique = _unique(path, line + offset, name, command, declared.group("labels"))
+            header.unique_line = line + offset
+        elif hint is not None:
+            kind, target, parsed = _hint(path, line + offset, name, hint)
+            chosen = header.param_hints if kind == "param" else header.column_hints
+            chosen[target] = parsed
+        elif text.strip() and not text.strip().startswith("--"):
+            break
+        header.body_start = offset + 1
+    return header
+
+
+def _unique(path: str, line: int, name: str, command: str, labels: str) -> tuple[str, ...]:
+    """The columns of `-- unique: a, b`, which only a :many_after query can use."""
+    unique = tuple(p.strip() for p in labels.split(",") if p.strip())
+    if not unique or command != "many_after":
+        raise QueryError(
+            path,
+            line,
+            name,
+            "`-- unique: <column>, ...` names the result columns that identify a row"
+            " of a :many_after query",
+        )
+    return unique
+
+
+def _hint(path: str, line: int, name: str, hint: re.Match[str]) -> tuple[str, str, Hint]:
+    """A `-- param x: T` or `-- column x: T` line as (kind, target, hint); the target may be
+    written `:x`, as the statement spells the parameter."""
+    parsed = parse_hint(hint.group("type"))
+    if parsed is None:
+        raise QueryError(
+            path,
+            line,
+            name,
+            f"unknown type {hint.group('type')!r}"
+            f" in a hint; use one of {', '.join(HINT_NAMES)}, list[...] of"
+            " one, with `| None` when it may be null",
+        )
+    target = hint.group("target").strip().lstrip(":")
+    return hint.group("kind").lower(), target, Hint(parsed[0], parsed[1], line)
+
+
+@dataclass(frozen=True, slots=True)
+class _Statement:
+    sql: str  # trailing blank lines and `;` removed
+    first_line: int
+    tokens: tuple[Token, ...]  # of the SQL before its trailing `;` went (they stay in here)
+    params: tuple[str, ...]
+
+
+def _statement(path: str, line: int, name: str, block: list[str], body_start: int) -> _Statement:
+    """The SQL after the header: exactly one statement, whose errors point at its own lines."""
     body = block[body_start:]
     while body and not body[-1].strip():
         body.pop()
@@ -215,26 +285,4 @@ def _query(path: str, line: int, block: list[str]) -> ParsedQuery:
             "one statement per query: start the next one with its own `-- name:` line",
         )
     params = tuple(dict.fromkeys(t.text for t in code if t.kind == "param"))
-    for target, hint_ in param_hints.items():
-        if target not in params:
-            raise QueryError(
-                path,
-                hint_.line,
-                name,
-                f"hint for :{target}, which the query does"
-                f" not use (its parameters: {', '.join(params) or 'none'})",
-            )
-    return ParsedQuery(
-        path=path,
-        name=name,
-        command=command,
-        line=line,
-        sql=sql,
-        first_line=first_line,
-        params=params,
-        param_hints=tuple(sorted(param_hints.items())),
-        column_hints=tuple(sorted(column_hints.items())),
-        tokens=tuple(toks),
-        unique=unique,
-        unique_line=unique_line,
-    )
+    return _Statement(sql, first_line, tuple(toks), params)
