@@ -21,7 +21,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from sublimate.ir import EntityNames, FactoryNames
+from sublimate.ir import Entity, EntityNames, FactoryNames
 
 # Names a model class or its attributes must never take: SQLAlchemy's declarative machinery
 # and what generated modules import.
@@ -466,16 +466,55 @@ def query_field_names(labels: Iterable[str]) -> list[str]:
     return [scope.allocate(attribute_name(label)) for label in labels]
 
 
+# What a factory module (`factories = true`) binds besides its model, its parents' models and the
+# entity's names: the model aliases and the entity's factory names keep away from these.
+FACTORY_MODULE_BOUND = frozenset(
+    {"AsyncFactory", "Capacity", "Factory", "Parent", "UNSET", "factory_values", "PARENTS"}
+    | {"TypedDict", "Unpack", "cast", "Any", "builtins"}
+)
 
-def factory_names(class_name: str, names: EntityNames) -> FactoryNames:
-    """The names of an entity's factory module and fixture (`factories = true`). The classes
-    follow the entity's other classes (`Customer` -> `CustomerFactory`), which the schema's class
-    scope already keeps apart; the rest are local to the factory and testing modules."""
-    base = pascal(class_name) if not class_name.isidentifier() else class_name
-    return FactoryNames(
-        fields=f"{base}Fields",
-        values=f"{names.module}_values",
-        factory=f"{base}Factory",
-        async_factory=f"Async{base}Factory",
-        fixture=f"{names.module}_factory",
+
+def factory_names(entities: Sequence[Entity]) -> dict[str, FactoryNames]:
+    """The names of each entity's factory module and fixture (`factories = true`), by entity name.
+
+    The factory classes are exported together (`factories/__init__`, `testing.py`) and meet the
+    models and the entities' classes in the factory modules, so they are allocated in one scope
+    that holds all of those, in entity order as `entity_names` does: `Async` + `TeamService` +
+    `Factory` would otherwise meet `AsyncTeamService` + `Factory`. The fixture is allocated by
+    `testing.py`, among its own names."""
+    classes = Scope(
+        reserved=FACTORY_MODULE_BOUND
+        | {entity.name for entity in entities}
+        | {name for entity in entities for name in _classes(entity.names)}
     )
+    found: dict[str, FactoryNames] = {}
+    for entity in entities:
+        base = pascal(entity.name) if not entity.name.isidentifier() else entity.name
+        factory = classes.allocate(f"{base}Factory")
+        async_factory = classes.allocate(f"Async{base}Factory")
+        fields = classes.allocate(f"{base}Fields")
+        module = Scope(reserved=FACTORY_MODULE_BOUND | {factory, async_factory, fields})
+        found[entity.name] = FactoryNames(
+            fields=fields,
+            values=module.allocate(f"{entity.names.module}_values"),
+            factory=factory,
+            async_factory=async_factory,
+            fixture=f"{entity.names.module}_factory",
+        )
+    return found
+
+
+def _classes(names: EntityNames) -> tuple[str, ...]:
+    """The classes `entity_names` allocates in the schema's class scope."""
+    return (
+        names.create, names.update, names.read, names.filter, names.order, names.key, names.load,
+        names.repository, names.async_repository, names.service, names.async_service,
+    )  # fmt: skip
+
+
+def model_binding(model: str, bound: Iterable[str]) -> str:
+    """The name a generated module binds a model class to: its own, unless the module binds that
+    name to something else (`KeysetPage`, `Parent`, ...); then `<Model>Model`, or `_2`, `_3`
+    after it when that is bound too."""
+    scope = Scope(bound)
+    return model if model not in scope else scope.allocate(f"{model}Model")

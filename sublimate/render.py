@@ -121,7 +121,8 @@ _PYDANTIC_DTO_IMPORTS: tuple[Import, ...] = (
     ),
 )
 _MODULE_BOUND = frozenset(
-    name or module.split(".")[0] for module, name in _REPOSITORY_IMPORTS + _SERVICE_IMPORTS
+    name or module.split(".")[0]
+    for module, name in (*_REPOSITORY_IMPORTS, *_SERVICE_IMPORTS, *service_views.NESTED_IMPORTS)
 ) | {"annotations", "SPEC"}
 
 
@@ -414,7 +415,11 @@ def _render_schema(
     if output.template == "user_package_init.py.jinja":
         return template.render(package=settings.package)
     if output.template == "litestar/app.py.jinja":
-        controllers = [(e.names.module, e.names.controller) for e in schema.entities]
+        # In ruff's isort order, as the template prints them (not the entities' order).
+        controllers = sorted(
+            ((e.names.module, e.names.controller) for e in schema.entities),
+            key=lambda controller: module_key(controller[0]),
+        )
         return template.render(
             controllers=controllers,
             package=naming.literal(settings.package),
@@ -422,7 +427,7 @@ def _render_schema(
             pydantic=settings.dto == "pydantic",
         )
     if output.template == "fastapi/app.py.jinja":
-        modules = [e.names.module for e in schema.entities]
+        modules = sorted((e.names.module for e in schema.entities), key=module_key)
         return template.render(
             routers=[(m, f"{m}_router", f"{m}_schemas") for m in modules],
             package=naming.literal(settings.package),

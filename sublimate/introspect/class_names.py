@@ -26,7 +26,9 @@ MODEL_RESERVED_ATTRS = naming.RESERVED_ATTRS | frozenset(
         "tuple", "object", "frozenset", "None", "self",
     }
 )  # fmt: skip
-MODEL_RESERVED_CLASSES = naming.RESERVED_CLASSES | frozenset({"ViewBase", "Range", "TypeAlias"})
+MODEL_RESERVED_CLASSES = naming.RESERVED_CLASSES | frozenset(
+    {"ViewBase", "Range", "TypeAlias", "MappingProxyType"}
+)
 
 
 @dataclass(slots=True)

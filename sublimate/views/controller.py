@@ -8,7 +8,7 @@ from typing import Any
 from .. import naming
 from ..bounds import NO_NUL, int_bounds
 from ..ir import Column, Entity, Import
-from .entity import EntityView
+from .entity import EntityView, shape_entries
 from .service import shape_param
 
 RUNTIME = "sublimate_runtime"
@@ -134,7 +134,7 @@ def _loads(entity: Entity, view: EntityView) -> dict[str, Any]:
     read = entity.names.read
     items = [read, *(nested.name for nested in view.nested)]
     return {
-        "shapes": [(naming.literal(nested.path), nested.name) for nested in view.nested],
+        "shapes": shape_entries(view),
         "shape_arg": f"read_shape({read}, SHAPES, load)" if view.nested else "None",
         # the service has `get_with` (the Id bases', or printed: see views.service)
         "item_load": bool(view.nested) and (view.by_id or bool(shape_param(entity, view))),

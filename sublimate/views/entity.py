@@ -92,6 +92,18 @@ class EntityView:
         return ("\n" + " " * indent).join(lines)
 
 
+def shape_entries(view: EntityView) -> list[tuple[str, str, bool]]:
+    """The `SHAPES` dict of a controller or router module: (key literal, nested Read DTO,
+    split). `split` when `key: Name,` would pass the templates' width: the template then puts
+    the name in parentheses on a line of its own, which black and ruff keep (neither can break
+    a name, and both keep the parentheses a long line needs)."""
+    entries = []
+    for nested in view.nested:
+        key = naming.literal(nested.path)
+        entries.append((key, nested.name, len(f"    {key}: {nested.name},") > _DOC_WIDTH))
+    return entries
+
+
 def build(
     entity: Entity,
     *,
@@ -107,7 +119,7 @@ def build(
     `entities` the schema's by name (the Load enum's second level reads its neighbours')."""
     if entity.column_ref is not None:
         module_names |= {entity.column_ref[1]}
-    model = entity.name if entity.name not in module_names else f"{entity.name}Model"
+    model = naming.model_binding(entity.name, module_names)
     names = entity.names
     keys = key_view(entity, module_names)
     by_id = _keyed_by_id(entity, keys)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import jinja2
@@ -39,8 +39,6 @@ from .fields import dto_renames
 
 RUNTIME = "sublimate_runtime"
 VALUES = "factory_values"  # the module the expressions call, bound under this name
-_RUNTIME_NAMES = ("AsyncFactory", "Capacity", "Factory", "Parent", "UNSET")
-_MODULE_NAMES = frozenset({*_RUNTIME_NAMES, VALUES, "TypedDict", "Unpack", "cast", "PARENTS"})
 
 # python_type -> the expression deriving it (`{n}`: the sequence number), for the simple types.
 _SIMPLE = {
@@ -83,8 +81,22 @@ class FactoryView:
     source: str  # the module docstring's `Source:` (table and model)
 
 
-def names_of(entity: Entity) -> FactoryNames:
-    return naming.factory_names(entity.name, entity.names)
+class _Names:
+    """The schema's factory names (naming.factory_names), allocated once per schema: every
+    factory module and the package files read them, and each allocation walks all entities."""
+
+    def __init__(self) -> None:
+        self._for: tuple[Entity, ...] = ()
+        self._names: dict[str, FactoryNames] = {}
+
+    def __call__(self, schema: Schema) -> dict[str, FactoryNames]:
+        if schema.entities is not self._for:
+            self._names = naming.factory_names(schema.entities)
+            self._for = schema.entities
+        return self._names
+
+
+names_of = _Names()
 
 
 def unique_attrs(entity: Entity) -> frozenset[str]:
@@ -299,7 +311,12 @@ def _defaulted(column: Column) -> bool:
     return column.nullable and default not in ("", "NULL")
 
 
-def _parent(entity: Entity, fk: ForeignKey, targets: Mapping[str, Entity]) -> ParentLine:
+def _parent(
+    entity: Entity,
+    fk: ForeignKey,
+    targets: Mapping[str, Entity],
+    factory_names: Mapping[str, FactoryNames],
+) -> ParentLine:
     target = targets.get(fk.target_entity)
     by_sql = {c.sql_name: c.attr for c in target.columns} if target else {}
     keys = tuple(by_sql.get(name, name) for name in fk.target_sql_columns)
@@ -313,7 +330,7 @@ def _parent(entity: Entity, fk: ForeignKey, targets: Mapping[str, Entity]) -> Pa
     )
     if target is None or not target.writable:
         return ParentLine(arguments=arguments, module="", factory="", async_factory="")
-    names = names_of(target)
+    names = factory_names[target.name]
     return ParentLine(
         arguments=arguments,
         module=target.names.module,
@@ -322,16 +339,39 @@ def _parent(entity: Entity, fk: ForeignKey, targets: Mapping[str, Entity]) -> Pa
     )
 
 
+def _model_bindings(
+    entity: Entity, names: FactoryNames, parents: Sequence[Entity]
+) -> dict[str, str]:
+    """The name each model a factory module imports (its own, its parents') is bound to: its
+    own, unless the module binds that name for something else; the aliases are allocated
+    after the models that keep their names (`Parent` -> `ParentModel_2` when a model
+    `ParentModel` is imported too)."""
+    module = naming.FACTORY_MODULE_BOUND | {names.fields, names.values, names.factory}
+    module |= {names.async_factory, entity.names.create, entity.names.repository}
+    module |= {entity.names.async_repository}
+    models = sorted({entity.name, *(parent.name for parent in parents)})
+    taken = set(module) | {model for model in models if model not in module}
+    bindings: dict[str, str] = {}
+    for model in models:
+        bindings[model] = model if model not in module else naming.model_binding(model, taken)
+        taken.add(bindings[model])
+    return bindings
+
+
 def build(
-    entity: Entity, targets: Mapping[str, Entity]
+    entity: Entity, targets: Mapping[str, Entity], factory_names: Mapping[str, FactoryNames]
 ) -> tuple[FactoryView, list[Import], dict[Import, str]]:
     """The view of one entity's factory module, the imports its body may read, and the names
-    some of them are bound to (a model named like a name the module defines)."""
-    names = names_of(entity)
-    taken = set(_MODULE_NAMES) | {names.fields, names.values, names.factory, names.async_factory}
-    scope = naming.Scope(taken)
+    some of them are bound to (a model named like a name the module binds otherwise)."""
+    names = factory_names[entity.name]
+    parent_models = [
+        target
+        for fk in entity.foreign_keys
+        if _parent_name(entity, fk) and (target := targets.get(fk.target_entity)) is not None
+    ]
+    bound = _model_bindings(entity, names, parent_models)
     aliases: dict[Import, str] = {}
-    model = entity.name if entity.name not in taken else scope.allocate(f"{entity.name}Model")
+    model = bound[entity.name]
     if model != entity.name:
         aliases[entity.model_import] = model
     imports: list[Import] = [entity.model_import]
@@ -352,18 +392,15 @@ def build(
         lines.append(
             FieldLine(name=column.attr, annotation=annotation, attr=column.attr, value=access)
         )
-    parents = [_parent(entity, fk, targets) for fk in entity.foreign_keys]
+    parents = [_parent(entity, fk, targets, factory_names) for fk in entity.foreign_keys]
     for fk in entity.foreign_keys:
         name = _parent_name(entity, fk)
         target = targets.get(fk.target_entity)
         if name and target is not None:
-            bound = target.name if target.name not in taken else f"{target.name}Model"
-            if target.name == entity.name:
-                bound = model
-            if bound != target.name:
-                aliases[target.model_import] = bound
+            if bound[target.name] != target.name:
+                aliases[target.model_import] = bound[target.name]
             imports.append(target.model_import)
-            lines.append(FieldLine(name=name, annotation=bound))
+            lines.append(FieldLine(name=name, annotation=bound[target.name]))
     view = FactoryView(
         names=names,
         model=model,
@@ -404,7 +441,7 @@ def render(
 ) -> str:
     """One entity's factory module (`factories/<module>.py`)."""
     targets = {e.name: e for e in schema.entities}
-    view, imports, aliases = build(entity, targets)
+    view, imports, aliases = build(entity, targets, names_of(schema))
     module = entity.names.module
     candidates: list[Import] = [
         *imports,
@@ -465,7 +502,7 @@ def _factories(schema: Schema, flavours: Flavours) -> list[tuple[str, list[str]]
     found = []
     for entity in schema.entities:
         if entity.writable:
-            names = names_of(entity)
+            names = names_of(schema)[entity.name]
             classes = [names.async_factory] if flavours.has_async else []
             classes += [names.factory] if flavours.has_sync else []
             found.append((entity.names.module, sorted(classes, key=member_key)))
@@ -496,7 +533,7 @@ def render_testing(
     if flavours.has_sync:
         for entity in schema.entities:
             if entity.writable:
-                names = names_of(entity)
+                names = names_of(schema)[entity.name]
                 fixtures.append((scope.allocate(names.fixture), names.factory))
                 candidates.append((".factories", names.factory))
     candidates += [

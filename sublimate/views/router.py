@@ -18,7 +18,7 @@ from ..bounds import NO_NUL, int_bounds
 from ..ir import Column, Entity, Import
 from ..sessions import Flavours
 from .controller import route_names
-from .entity import EntityView
+from .entity import EntityView, shape_entries
 from .service import shape_param
 
 RUNTIME = "sublimate_runtime"
@@ -124,7 +124,7 @@ def context(
         "key_params": [_path_parameter(n, t, c) for n, t, c in path_key],
         "key_args": ", ".join(n for n, _, _ in path_key),
         "route": naming.literal("/" + naming.plural(module).replace("_", "-")),
-        "shapes": [(naming.literal(nested.path), nested.name) for nested in view.nested],
+        "shapes": shape_entries(view),
         # the service has `get_with` (the Id bases', or printed: see views.service)
         "item_load": bool(view.nested) and (view.by_id or bool(shape_param(entity, view))),
         "load_values": ", ".join(naming.literal(nested.path) for nested in view.nested),

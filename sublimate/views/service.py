@@ -78,10 +78,9 @@ def build(
 
 def shape_param(entity: Entity, view: EntityView) -> str:
     """`shape` (`shape_` beside a key parameter of that name), when `get_with` is printed: the
-    Id bases have their own. Left out where a key parameter would shadow what its body calls."""
+    Id bases have their own. No key parameter shadows what its body calls: those names are
+    bound by the module (render's module names), which key parameters keep away from."""
     if not view.nested or not entity.primary_key or view.by_id:
         return ""
     params = set(view.keys.pk_args.split(", "))
-    if params & {name for _, name in NESTED_IMPORTS}:
-        return ""
     return "shape_" if "shape" in params else "shape"

@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 import sqlalchemy as sa
+from sublimate_runtime import ReadRepository
 from typer.testing import CliRunner
 
 from sublimate.cli import app
@@ -150,8 +151,7 @@ def repository_for(db: ModuleType, model: type) -> Any:
         value = getattr(db, name)
         if (
             isinstance(value, type)
-            and name.endswith("Repository")
-            and not name.startswith("Async")
+            and issubclass(value, ReadRepository)  # sync: the model may be named `Async`
             and getattr(value, "model", None) is model
         ):
             return value
