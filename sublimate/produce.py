@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .cache import RenderCache, render_hash
-from .formatting import Progress, format_all
+from .formatting import Progress, allow_long_names, format_all
 from .ir import QueryFile, Schema
 from .outputs import OutputFile
 from .render import Job, Renderer, jobs, with_header
@@ -146,7 +146,10 @@ def _formatted(
         else:
             to_format.append((item.path, item.body))
     cache.stats.formatted += len(to_format)
-    formatted.update(format_all(to_format, settings.line_length, settings.formatter, progress))
+    fresh = format_all(to_format, settings.line_length, settings.formatter, progress)
+    formatted.update(
+        (path, allow_long_names(body, settings.line_length)) for path, body in fresh.items()
+    )
     return [
         OutputFile(
             path=item.path,
