@@ -112,8 +112,6 @@ def context(
     bodies = [names.create] + ([names.update] if entity.writable and path_key else [])
     extra = {
         "is_async": is_async,
-        "fn": "async def" if is_async else "def",
-        "aw": "await " if is_async else "",
         "session_type": "AsyncDbSession" if is_async else "DbSession",
         "service": service,
         "list_page": "list_page_async" if is_async else "list_page",
