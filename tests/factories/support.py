@@ -27,9 +27,9 @@ def factories_project(root: Path, *, formatter: str = "ruff") -> Path:
     """A scratch project (`app`, output `app/db`) whose configuration asks for factories."""
     (root / "app").mkdir(parents=True, exist_ok=True)
     (root / "app" / "__init__.py").write_text("")
-    text = PYPROJECT.format(formatter=formatter)
-    text = text.replace('out = "app/db"\n', 'out = "app/db"\nfactories = true\n')
-    (root / "pyproject.toml").write_text(text)
+    (root / "pyproject.toml").write_text(
+        PYPROJECT.format(formatter=formatter, options="factories = true\n")
+    )
     return root
 
 

@@ -34,7 +34,7 @@ PYPROJECT = """\
 [tool.sublimate]
 out = "app/db"
 formatter = "{formatter}"
-
+{options}
 [tool.ruff]
 line-length = 100
 target-version = "py311"
@@ -56,11 +56,16 @@ class Result:
     stderr: str
 
 
-def make_project(root: Path, *, formatter: str = "black") -> Path:
-    """A scratch project directory with a pyproject.toml and the `app` package."""
+# Every output kind a generated name can meet another in (the name tests turn them all on).
+EVERY_OUTPUT = "factories = true\nlitestar = true\nfastapi = true\ncache = true\n"
+
+
+def make_project(root: Path, *, formatter: str = "black", options: str = "") -> Path:
+    """A scratch project directory with a pyproject.toml and the `app` package; `options` are
+    more lines of its [tool.sublimate] table (`EVERY_OUTPUT`)."""
     (root / "app").mkdir(parents=True, exist_ok=True)
     (root / "app" / "__init__.py").write_text("")
-    (root / "pyproject.toml").write_text(PYPROJECT.format(formatter=formatter))
+    (root / "pyproject.toml").write_text(PYPROJECT.format(formatter=formatter, options=options))
     return root
 
 

@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 
 from .roundtrip import roundtrip
-from .support import OUT, generate, imported, lint, make_project
+from .support import EVERY_OUTPUT, generate, imported, lint, make_project
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 STAND_IN = "Cat"  # one model stands for all: `CustomerCreate` and `TagCreate` both test `CatCreate`
@@ -123,11 +123,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("bound")
     database = root / "bound.db"
     _schema(database, bound_names())
-    project = make_project(root / "project", formatter="ruff")
-    text = (project / "pyproject.toml").read_text(encoding="utf-8")
-    options = "factories = true\nlitestar = true\nfastapi = true\ncache = true\n"
-    text = text.replace(f'out = "{OUT}"\n', f'out = "{OUT}"\n{options}', 1)
-    (project / "pyproject.toml").write_text(text, encoding="utf-8")
+    project = make_project(root / "project", formatter="ruff", options=EVERY_OUTPUT)
     generate(f"sqlite:///{database}", project)
     return project, f"sqlite:///{database}"
 

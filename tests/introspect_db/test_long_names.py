@@ -19,7 +19,7 @@ import pytest
 
 from sublimate.formatting import LONG_NAMES_DIRECTIVE
 
-from .support import OUT, generate, imported, lint, make_project, run
+from .support import EVERY_OUTPUT, OUT, generate, imported, lint, make_project, run
 
 WIDTH = 100  # the generated project's ruff line-length (support.PYPROJECT)
 
@@ -63,11 +63,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("long")
     database = root / "long.db"
     _schema(database)
-    project = make_project(root / "project", formatter="ruff")
-    text = (project / "pyproject.toml").read_text(encoding="utf-8")
-    options = "factories = true\nlitestar = true\nfastapi = true\ncache = true\n"
-    text = text.replace(f'out = "{OUT}"\n', f'out = "{OUT}"\n{options}', 1)
-    (project / "pyproject.toml").write_text(text, encoding="utf-8")
+    project = make_project(root / "project", formatter="ruff", options=EVERY_OUTPUT)
     url = f"sqlite:///{database}"
     generate(url, project)
     return project, url

@@ -43,9 +43,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, st
         )
     (root / "app").mkdir()
     (root / "app" / "__init__.py").write_text("")
-    settings = PYPROJECT.format(formatter="ruff").replace(
-        "[tool.sublimate]\n", '[tool.sublimate]\ndto = "pydantic"\nfactories = true\n'
-    )
+    settings = PYPROJECT.format(formatter="ruff", options='dto = "pydantic"\nfactories = true\n')
     (root / "pyproject.toml").write_text(settings)
     generate(f"sqlite:///{database}", root)
     yield root, f"sqlite:///{database}"
