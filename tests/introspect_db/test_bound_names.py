@@ -7,8 +7,9 @@ class or module takes one of those names must not shadow it, and the alias a cla
 import falls back to must not shadow another model. The names are read from the committed
 golden cases, so a template that starts binding a new name is covered without editing this
 test. Each becomes a table, beside a ``<Name>Model`` twin it references (the twin's class is
-what a clashing import of the first is renamed to); the project turns on every output kind a
-name can clash in: factories, Litestar, FastAPI and a cache.
+what a clashing import of the first is renamed to), and a column of one table (with its primary
+key and a unique key among them). The project turns on every output kind a name can clash in:
+factories, Litestar, FastAPI and a cache.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .support import EVERY_OUTPUT, generate, imported, lint, make_project
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 STAND_IN = "Cat"  # one model stands for all: `CustomerCreate` and `TagCreate` both test `CatCreate`
+COLUMNS_TABLE, KEYS_TABLE = "bound_columns", "bound_keys"  # the names as columns
 
 
 def _generated_modules() -> Iterator[Path]:
@@ -116,6 +118,22 @@ def _schema(path: Path, names: list[str]) -> None:
                 f"CREATE TABLE {q(table)} (id INTEGER PRIMARY KEY, label TEXT NOT NULL"
                 f"{twin if table in twins else ''})"
             )
+        # The names as columns too (attributes, DTO fields, key parameters, filter fields): one
+        # table has them all, its key and a unique key among them; another a composite key of two.
+        columns = {
+            name.casefold(): name for name in names if name not in ("keyset_page", "to_shape")
+        }
+        connection.execute(
+            f"CREATE TABLE {q(COLUMNS_TABLE)} ({q('keyset_page')} INTEGER PRIMARY KEY,"
+            f" {q('to_shape')} TEXT UNIQUE, cat_id INTEGER REFERENCES {q(STAND_IN)} (id), "
+            + ", ".join(f"{q(column)} TEXT" for column in sorted(columns.values()))
+            + ")"
+        )
+        connection.execute(
+            f"CREATE TABLE {q(KEYS_TABLE)} ({q('session')} INTEGER NOT NULL,"
+            f" {q('where')} TEXT NOT NULL, {q('SPEC')} TEXT,"
+            f" PRIMARY KEY ({q('session')}, {q('where')}))"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -152,5 +170,5 @@ def test_bound_names_import_and_round_trip(project: tuple[Path, str]) -> None:
             done = roundtrip(db, engine)
     finally:
         engine.dispose()
-    assert len(done) == len(tables(bound_names()))
+    assert len(done) == len(tables(bound_names())) + 2  # and the two tables of columns
     assert set(done.values()) == {"written"}
