@@ -1,0 +1,41 @@
+"""Your code for Customer (table "customers").
+
+sublimate wrote this file once and never changes it. The classes below are what
+`qapp.db` exports in place of the generated ones, so what you add here is what the
+application gets:
+
+- queries of your own: methods on the repositories;
+- hooks: override `before_create`, `before_update`, `before_delete` or `to_model` on the services;
+- extra DTO fields: subclass the generated DTOs here and add service methods that take or return
+  them (a Create subclass can be passed to `create`: its extra fields are left out of the row).
+
+If the model goes away, regeneration leaves this file in place and warns. Delete it to get a fresh
+one on the next `sublimate generate`.
+"""
+
+from __future__ import annotations
+
+from ..repositories import customer as repositories
+from ..services import customer as services
+
+
+class CustomerRepository(repositories.CustomerRepository):
+    """Customer rows: add your own queries here."""
+
+
+class AsyncCustomerRepository(repositories.AsyncCustomerRepository):
+    """Customer rows, asyncio: add your own queries here."""
+
+
+class CustomerService(services.CustomerService):
+    """Customer use cases: add your own, or override the hooks."""
+
+    repository_class = CustomerRepository
+    repository: CustomerRepository
+
+
+class AsyncCustomerService(services.AsyncCustomerService):
+    """Customer use cases, asyncio: add your own, or override the hooks."""
+
+    repository_class = AsyncCustomerRepository
+    repository: AsyncCustomerRepository
