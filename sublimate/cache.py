@@ -183,8 +183,11 @@ def fingerprint(
 
 
 def render_hash(body: str, fingerprint: Fingerprint) -> str:
-    """The format-cache key: an unformatted render and exactly what would format it."""
-    return _digest(fingerprint.formatter, str(fingerprint.line_length), body)
+    """The format-cache key: an unformatted render and exactly what would format it. That is the
+    formatter and the line length, and this sublimate too: what it does after the formatter
+    (`formatting.allow_long_names`) is part of the formatted text, so a release that changes it
+    must not take a file formatted by an older one for its own."""
+    return _digest(fingerprint.sublimate, fingerprint.formatter, str(fingerprint.line_length), body)
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from sublimate import cache, produce
 from sublimate.formatting import LONG_NAMES_DIRECTIVE
 
 from .support import EVERY_OUTPUT, OUT, generate, imported, lint, make_project, run
@@ -148,3 +149,34 @@ def test_check_agrees_with_the_directive(project: tuple[Path, str]) -> None:
     path, url = project
     checked = run("check", "--url", url, project=path)
     assert checked.code == 0, checked.stdout + checked.stderr
+
+
+def _marked(project: Path) -> set[str]:
+    """The generated modules (relative paths) that carry the E501 directive."""
+    return {
+        path.relative_to(project).as_posix()
+        for path in (project / OUT).rglob("*.py")
+        if LONG_NAMES_DIRECTIVE in path.read_text(encoding="utf-8")
+    }
+
+
+def test_an_older_sublimate_s_formatting_is_not_taken_for_this_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upgrading re-formats what an older release formatted, even where the render is the same
+    text (the DTO modules' template did not change with the directive): the format cache is
+    keyed on the version too, so the directive reaches every module that needs it."""
+    database = tmp_path / "long.db"
+    _schema(database)
+    url = f"sqlite:///{database}"
+    project = make_project(tmp_path / "project", formatter="ruff")
+    with monkeypatch.context() as older:  # a release from before the directive
+        older.setattr(cache, "__version__", "0.0.1")
+        older.setattr(produce, "allow_long_names", lambda body, line_length: body)
+        generate(url, project)
+    assert _marked(project) == set()
+    generate(url, project)  # the upgrade
+    fresh = make_project(tmp_path / "fresh", formatter="ruff")
+    generate(url, fresh)
+    assert any(path.startswith(f"{OUT}/dtos/") for path in _marked(fresh))
+    assert _marked(project) == _marked(fresh)
