@@ -8,21 +8,32 @@ shows the traceback instead.
 from __future__ import annotations
 
 import contextlib
-import gc
+import difflib
 import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
 from . import __version__, options, progress, redact
 from . import check as checking
-from .cache import FormatterError, RenderCache
-from .formatting import RenderError
-from .introspect import IntrospectError
+from .cache import RenderCache
+from .cli_run import (
+    DebugOption,
+    ExcludeOption,
+    ModelsOption,
+    OutOption,
+    ProjectOption,
+    SchemaOption,
+    SessionsOption,
+    TablesOption,
+    UrlOption,
+    fail,
+    run,
+)
 from .ir import Schema, to_jsonable
 from .manifest import (
     MANIFEST,
@@ -33,15 +44,14 @@ from .manifest import (
     split_header,
 )
 from .manifest import read as read_manifest
-from .output_paths import UnsafePathError
 from .parent_packages import create_parent_packages
 from .produce import produce
 from .queries.build import Built
 from .queries.parse import QueryErrors
 from .sessions import user_module_problems
-from .settings import KEY_DOCS, Settings, SettingsError, load
-from .terminal import say, say_block, warnings_as_messages
-from .write import HandEditedError, NotOwnedError, Plan, WriteError, apply, plan
+from .settings import KEY_DOCS, Settings, load
+from .terminal import say, say_block
+from .write import Plan, apply, plan
 
 app = typer.Typer(
     help="Generate typed SQLAlchemy repositories, services and msgspec DTOs.",
@@ -49,61 +59,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=True,
 )
-
-ModelsOption = Annotated[
-    str | None,
-    typer.Option("--models", "-m", help="Module with the models: pkg.mod or pkg.mod:Base."),
-]
-UrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--url",
-        "-u",
-        help="Read a live database instead of models, e.g. postgresql+psycopg://app@localhost/app"
-        " ($VARS are expanded).",
-    ),
-]
-SchemaOption = Annotated[
-    str | None,
-    typer.Option(
-        "--schema", help="With --url: schemas to read, comma-separated (default: its own)."
-    ),
-]
-TablesOption = Annotated[
-    str | None,
-    typer.Option("--tables", help="With --url: only these tables/views, comma-separated globs."),
-]
-ExcludeOption = Annotated[
-    str | None,
-    typer.Option(
-        "--exclude", help="With --url: leave these tables/views out (comma-separated globs)."
-    ),
-]
-SessionsOption = Annotated[
-    str | None,
-    typer.Option(
-        "--sessions",
-        help="Session kinds to generate classes for: sync,async (default), sync or async.",
-    ),
-]
-OutOption = Annotated[
-    str | None, typer.Option("--out", "-o", help="Output package directory, e.g. shop/db.")
-]
-ProjectOption = Annotated[
-    Path,
-    typer.Option("--project", help="Project directory (pyproject.toml, imports)."),
-]
-DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
-
-
-class _Fail(Exception):
-    def __init__(self, message: str, code: int = 2) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    raise _Fail(message, code)
 
 
 def _settings(project: Path, **overrides: object) -> Settings:
@@ -119,7 +74,7 @@ def _settings(project: Path, **overrides: object) -> Settings:
 
 def _schema(settings: Settings, *, use_cache: bool = True) -> Schema:
     if settings.models and settings.url:
-        _fail("both models and url are set: read one (--models pkg.mod or --url URL), not both")
+        fail("both models and url are set: read one (--models pkg.mod or --url URL), not both")
     if settings.models:
         from .introspect.ir_cache import cached_schema
 
@@ -137,7 +92,7 @@ def _schema(settings: Settings, *, use_cache: bool = True) -> Schema:
                 use_cache=use_cache,
             )
     else:
-        _fail(
+        fail(
             "nothing to read: give --models pkg.mod or --url URL"
             " (or set models or url in [tool.sublimate])"
         )
@@ -151,65 +106,6 @@ def _build_from_models(spec: str) -> Schema:
     from .introspect.models import build_schema
 
     return build_schema(spec)
-
-
-def _run(debug: bool, action: object) -> None:
-    """Run a generator command (generate, check, diff, init, inspect): expected failures become
-    one line and an exit code.
-
-    The cyclic garbage collector is off for these: what they build lives until the exit anyway,
-    and its full passes over SQLAlchemy's object graph (the user's mapped classes) were a quarter
-    of a second of a one-column regeneration, with the same peak memory without them. black's
-    worker processes turn it back on (their parse trees are cyclic garbage); the `db` commands,
-    which may hold a database's rows, keep it.
-    """
-    gc.disable()
-    try:
-        assert callable(action)
-        with warnings_as_messages():
-            action()
-    except _Fail as error:
-        say(f"error: {error}")
-        raise typer.Exit(error.code) from None
-    except QueryErrors as failed:
-        for query_error in failed.errors:
-            say(f"error: {query_error}")
-        say("error: the queries above do not pass against the schema; nothing was written")
-        raise typer.Exit(2) from None
-    except HandEditedError as error:
-        edits = ", ".join(f"{path} (move it to {error.user_modules[path]})" for path in error.paths)
-        say(
-            f"error: generated files were edited by hand, nothing was written: {edits};"
-            " or rerun with --force to discard the edits"
-        )
-        raise typer.Exit(1) from None
-    except NotOwnedError as error:
-        say(
-            "error: files sublimate does not own are in the way, nothing was written: "
-            + ", ".join(error.paths)
-            + "; move them elsewhere (sublimate never overwrites them, even with --force)"
-        )
-        raise typer.Exit(1) from None
-    except (
-        IntrospectError,
-        SettingsError,
-        WriteError,
-        RenderError,
-        ManifestError,
-        FormatterError,
-        UnsafePathError,
-    ) as error:
-        if debug:
-            raise
-        say(f"error: {error}")
-        raise typer.Exit(2) from None
-    except typer.Exit:  # a verdict (`check`), not an error
-        raise
-    except Exception as error:  # a bug in sublimate: still one line, unless --debug
-        if debug:
-            raise
-        say(f"error: internal error ({type(error).__name__}: {error}); rerun with --debug")
-        raise typer.Exit(3) from None
 
 
 @app.command()
@@ -251,37 +147,105 @@ def generate(
         if check:
             _check(settings)
             return
-        the_plan, cache = _plan(settings, use_cache=not force)
-        apply(the_plan, settings.out_dir, force=force)
-        for init in create_parent_packages(settings.root, settings.out):
-            say(f"created {init.relative_to(settings.root).as_posix()} (a package; yours now)")
-        for warning in checking.orphan_warnings(the_plan):
-            say(f"warning: {warning}")
-        for warning in _user_module_problems(the_plan, settings):
-            say(f"warning: {warning}")
-        stats = cache.stats
-        if settings.formatter == "black" and stats.formatted >= _RUFF_HINT:
-            say(
-                f'hint: {stats.formatted} files went through black; formatter = "ruff" in'
-                " [tool.sublimate] formats them about 40 times faster"
-            )
-        count = len(the_plan.create)
-        created = f", {count} user module{'s' if count > 1 else ''} created" if count else ""
-        say(
-            f"{settings.out}: {len(the_plan.write)} written, {len(the_plan.unchanged)} unchanged,"
-            f" {len(the_plan.remove)} removed{created}"
-            f" ({stats.rendered} rendered, {stats.formatted} formatted, {stats.reused} reused)"
-        )
+        _generate(settings, force=force)
 
-    _run(debug, action)
+    run(debug, action)
+
+
+@app.command()
+def extend(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Models: class names (Customer) or module names (customer)."),
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every model that has no user module yet.")
+    ] = False,
+    models: ModelsOption = None,
+    url: UrlOption = None,
+    sessions: SessionsOption = None,
+    out: OutOption = None,
+    project: ProjectOption = Path("."),
+    debug: DebugOption = False,
+) -> None:
+    """Write custom/<model>.py for these models (your subclasses, never rewritten), then generate.
+
+    Example: sublimate extend Customer Order
+    """
+
+    def action() -> None:
+        if not names and not every:
+            fail("name the models to extend (sublimate extend Customer), or give --all")
+        settings = _settings(project, models=models, out=out, url=url, sessions=sessions)
+        _generate(settings, force=False, extend=(tuple(names or ()), every))
+
+    run(debug, action)
+
+
+def _generate(
+    settings: Settings, *, force: bool, extend: tuple[tuple[str, ...], bool] = ((), False)
+) -> None:
+    """`generate`, and `extend` (the models to write a user module for, or all of them)."""
+    the_plan, cache = _plan(settings, use_cache=not force, extend=extend)
+    apply(the_plan, settings.out_dir, force=force)
+    for init in create_parent_packages(settings.root, settings.out):
+        say(f"created {init.relative_to(settings.root).as_posix()} (a package; yours now)")
+    for warning in checking.orphan_warnings(the_plan):
+        say(f"warning: {warning}")
+    for warning in _user_module_problems(the_plan, settings):
+        say(f"warning: {warning}")
+    stats = cache.stats
+    if settings.formatter == "black" and stats.formatted >= _RUFF_HINT:
+        say(
+            f'hint: {stats.formatted} files went through black; formatter = "ruff" in'
+            " [tool.sublimate] formats them about 40 times faster"
+        )
+    count = len(the_plan.create)
+    created = f", {count} user module{'s' if count > 1 else ''} created" if count else ""
+    say(
+        f"{settings.out}: {len(the_plan.write)} written, {len(the_plan.unchanged)} unchanged,"
+        f" {len(the_plan.remove)} removed{created}"
+        f" ({stats.rendered} rendered, {stats.formatted} formatted, {stats.reused} reused)"
+    )
+    mine = [f"{settings.out}/{f.path}" for f in the_plan.create if f.entity]
+    if mine:
+        more = f" and {len(mine) - 3} more" if len(mine) > 4 else ""
+        say(f"yours from now on, never rewritten: {', '.join(mine[:3] if more else mine)}{more}")
+
+
+def chosen_models(schema: Schema, names: tuple[str, ...]) -> frozenset[str]:
+    """The models `extend` names, by class, module or table name; an unknown name fails and
+    says the closest known ones."""
+    known: dict[str, str] = {}
+    for entity in schema.entities:
+        known[entity.name] = entity.name
+    for entity in schema.entities:
+        known.setdefault(entity.names.module, entity.name)
+        known.setdefault(entity.table, entity.name)
+    chosen = set()
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=6)
+            models = list(dict.fromkeys(known[match] for match in close))[:3]
+            hint = f" (closest: {', '.join(models)})" if models else ""
+            fail(f"no model named {name!r}{hint}; `sublimate inspect` lists them")
+        chosen.add(known[name])
+    return frozenset(chosen)
 
 
 _RUFF_HINT = 300  # files black formatted in one run: past it, say that ruff is much faster
 
 
-def _plan(settings: Settings, *, use_cache: bool = True) -> tuple[Plan, RenderCache]:
+def _plan(
+    settings: Settings,
+    *,
+    use_cache: bool = True,
+    extend: tuple[tuple[str, ...], bool] = ((), False),
+) -> tuple[Plan, RenderCache]:
     """Render (through the cache) and plan against the tree: reads, never writes."""
     schema = _schema(settings, use_cache=use_cache)
+    names, every = extend
+    extended = frozenset(e.name for e in schema.entities) if every else chosen_models(schema, names)
     out_dir = settings.out_dir
     try:
         manifest = read_manifest(out_dir / MANIFEST)
@@ -303,7 +267,9 @@ def _plan(settings: Settings, *, use_cache: bool = True) -> tuple[Plan, RenderCa
         nested_depth=settings.nested_depth,
     )
     with progress.bar(len(schema.entities)) as advance:
-        files = produce(schema, settings, cache, progress=advance, queries=built.files)
+        files = produce(
+            schema, settings, cache, progress=advance, queries=built.files, extend=extended
+        )
     the_plan = plan(
         files,
         out_dir,
@@ -397,7 +363,7 @@ def check_command(
 
     For CI and pre-commit. Example: sublimate check
     """
-    _run(
+    run(
         debug,
         lambda: _check(
             _settings(
@@ -447,7 +413,7 @@ def diff(
         if text:
             say_block(text)
 
-    _run(debug, action)
+    run(debug, action)
 
 
 # Help texts are Rich markup: `\\[` keeps a literal `[tool.sublimate]` from being read as a tag.
@@ -468,22 +434,22 @@ def init(
         try:
             current = path.read_text(encoding="utf-8") if path.exists() else ""
         except OSError as error:
-            _fail(f"cannot read {path}: {error.strerror or error}")
+            fail(f"cannot read {path}: {error.strerror or error}")
         if any(line.strip() == "[tool.sublimate]" for line in current.splitlines()):
-            _fail(f"{path} already has a [tool.sublimate] section; edit it there")
+            fail(f"{path} already has a [tool.sublimate] section; edit it there")
         separator = "\n" if current and not current.endswith("\n") else ""
         text = current + separator + ("\n" if current else "") + starter_config(models, out)
         try:
             path.write_text(text, encoding="utf-8")
         except OSError as error:
-            _fail(f"cannot write {path}: {error.strerror or error}")
+            fail(f"cannot write {path}: {error.strerror or error}")
         written = load(project.resolve(), {})  # what was written must load
         nxt = "sublimate generate"
         if written.models is None and written.url is None:
             nxt = f"set models (or url) and out in it, then {nxt}"
         say(f"wrote [tool.sublimate] to {path}; next: {nxt}")
 
-    _run(debug, action)
+    run(debug, action)
 
 
 def starter_config(models: str | None, out: str | None) -> str:
@@ -549,7 +515,7 @@ def inspect(
             return
         typer.echo(json.dumps(to_jsonable(understood), indent=2))
 
-    _run(debug, action)
+    run(debug, action)
 
 
 @app.command()

@@ -36,6 +36,20 @@ class Output:
     dto: str = ""  # only with this `dto` setting ("msgspec" or "pydantic")
 
 
+# The user's modules: written once when asked for (`sublimate extend`), never overwritten.
+USER_MODULE = Output(
+    template="user_module.py.jinja", path="custom/{module}.py", per_entity=True, user=True
+)
+USER_PACKAGE = Output(
+    template="user_package_init.py.jinja", path="custom/__init__.py", per_entity=False, user=True
+)
+
+
+def user_module_path(entity: Entity) -> str:
+    """`custom/customer.py`: where a model's user module is, relative to the output."""
+    return USER_MODULE.path.format(module=entity.names.module)
+
+
 OUTPUTS: tuple[Output, ...] = (
     Output(
         template="dtos.py.jinja",
@@ -54,14 +68,9 @@ OUTPUTS: tuple[Output, ...] = (
     ),
     Output(template="repository.py.jinja", path="repositories/{module}.py", per_entity=True),
     Output(template="service.py.jinja", path="services/{module}.py", per_entity=True),
-    # The user's modules: written once when absent, never overwritten (see README, "Your code").
-    Output(template="user_module.py.jinja", path="custom/{module}.py", per_entity=True, user=True),
-    Output(
-        template="user_package_init.py.jinja",
-        path="custom/__init__.py",
-        per_entity=False,
-        user=True,
-    ),
+    # The user's modules: written once when asked for, never overwritten (README, "Your code").
+    USER_MODULE,
+    USER_PACKAGE,
     Output(template="package_init.py.jinja", path="__init__.py", per_entity=False),
     Output(template="subpackage_init.py.jinja", path="dtos/__init__.py", per_entity=False),
     Output(template="subpackage_init.py.jinja", path="repositories/__init__.py", per_entity=False),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .cache import RenderCache, render_hash
 from .formatting import Progress, allow_long_names, format_all
 from .ir import QueryFile, Schema
-from .outputs import OutputFile
+from .outputs import USER_PACKAGE, OutputFile, user_module_path
 from .render import Job, Renderer, jobs, with_header
 from .settings import Settings
 from .views import model as model_views
@@ -38,12 +38,14 @@ def produce(
     cache: RenderCache | None = None,
     progress: Progress | None = None,
     queries: tuple[QueryFile, ...] = (),
+    extend: frozenset[str] = frozenset(),
 ) -> list[OutputFile]:
     """Every output file's final text (formatted, with its header), sorted by path.
 
     With a `cache` (see `sublimate.cache`), a per-model file whose inputs did not change is taken
     from disk without rendering, a render identical to the last one is not formatted again, and
-    a user file that exists is not rendered at all.
+    a user file that exists is not rendered at all. `extend` names the models to write a user
+    module for (`sublimate extend`); a model that has one on disk keeps it.
     """
     if cache is None:
         cache = RenderCache.for_run(
@@ -56,10 +58,13 @@ def produce(
             sessions=settings.sessions,
             nested_depth=settings.nested_depth,
         )
-    renderer = Renderer(schema, settings)
+    extended = frozenset(
+        e.name for e in schema.entities if e.name in extend or cache.exists(user_module_path(e))
+    )
+    renderer = Renderer(schema, settings, extended)
     files: list[OutputFile] = []
     pending: list[_Pending] = []
-    planned = jobs(schema, settings, queries)
+    planned = jobs(schema, settings, queries, extended, cache.exists(USER_PACKAGE.path))
     for number, job in enumerate(planned, 1):
         if progress is not None and job.entity is not None:
             progress(f"rendering {job.path.split('/')[0]}", number, len(planned))

@@ -21,7 +21,7 @@ import jinja2
 
 from . import __version__, naming, sessions, views
 from .imports import assemble, bind
-from .ir import Entity, Import, QueryFile, Schema
+from .ir import Entity, EntityNames, Import, QueryFile, Schema
 from .manifest import body_hash
 from .outputs import OUTPUTS, QUERY_OUTPUT, QUERY_PACKAGE_OUTPUT, SUBPACKAGE_TITLES, Output
 from .ruff_order import all_key, member_key, module_key
@@ -182,9 +182,20 @@ class Job:
     query_file: QueryFile | None = None  # the typed-SQL module's input (sublimate.queries)
 
 
-def jobs(schema: Schema, settings: Settings, queries: tuple[QueryFile, ...] = ()) -> list[Job]:
+def jobs(
+    schema: Schema,
+    settings: Settings,
+    queries: tuple[QueryFile, ...] = (),
+    extended: frozenset[str] = frozenset(),
+    user_package: bool = False,
+) -> list[Job]:
     """Every file this schema and these settings produce, in the order of OUTPUTS, then the
-    typed-SQL modules (one per .sql file) and their package."""
+    typed-SQL modules (one per .sql file) and their package.
+
+    User modules are planned only for the models in `extended` (those that have one, or that
+    `sublimate extend` asks for), and their package only when there is one (`user_package`, or
+    any model extended): a model nobody extends gets no empty subclass module to commit.
+    """
     planned: list[Job] = []
     for output in OUTPUTS:
         if output.database and not model_views.generates_models(schema):
@@ -193,10 +204,14 @@ def jobs(schema: Schema, settings: Settings, queries: tuple[QueryFile, ...] = ()
             continue
         if output.dto and output.dto != settings.dto:
             continue
+        if output.user and not output.per_entity and not (extended or user_package):
+            continue
         if not output.per_entity:
             planned.append(Job(output, output.path))
             continue
         for entity in schema.entities:
+            if output.user and entity.name not in extended:
+                continue
             if output.when(entity):
                 path = output.path.format(module=entity.names.module)
                 planned.append(Job(output, path, entity))
@@ -213,9 +228,12 @@ class Renderer:
     reads nothing of a previous run (`sublimate.produce` decides what to reuse, before and after).
     """
 
-    def __init__(self, schema: Schema, settings: Settings) -> None:
+    def __init__(
+        self, schema: Schema, settings: Settings, extended: frozenset[str] = frozenset()
+    ) -> None:
         self.schema = schema
         self.settings = settings
+        self.extended = extended  # the models with a user module: the package exports its classes
         self.env = environment()
         self.flavours = sessions.flavours(settings.sessions)
         self.first_party = first_party(schema)
@@ -240,7 +258,7 @@ class Renderer:
                 template, self.schema, self.flavours, self.settings.package, self.first_party
             )
         if entity is None:
-            return _render_schema(template, job.output, self.schema, self.settings)
+            return _render_schema(template, job.output, self.schema, self.settings, self.extended)
         if job.output.user:
             return template.render(
                 e=entity,
@@ -355,6 +373,54 @@ def _render_entity(
     return assemble(template, context, bindings, first_party)
 
 
+def _render_package_init(
+    template: jinja2.Template, schema: Schema, settings: Settings, extended: frozenset[str]
+) -> str:
+    """The output package's `__init__.py`: every DTO, and each model's repositories and services
+    from its user module when it has one."""
+    exports = []
+    all_names: list[str] = []
+    for entity in schema.entities:
+        n = entity.names
+        groups = (
+            (
+                "dtos",
+                # a read-only entity (a view, a key-less table) has no Create/Update
+                ([n.create, n.update] if entity.writable else [])
+                + [n.read, n.filter, n.order]
+                + ([n.key] if entity.unique_keys else [])
+                + ([n.load] if loads.has_load(entity) else []),
+            ),
+            *_class_sources(n, settings.sessions, entity.name in extended),
+        )
+        for package, names in groups:
+            members = tuple(sorted(names, key=member_key))  # ruff's isort order
+            exports.append(Export(package=package, module=n.module, names=members))
+            all_names.extend(names)
+    exports.sort(key=lambda x: module_key(f"{x.package}.{x.module}"))
+    return template.render(
+        exports=exports,
+        all_names=sorted(all_names, key=all_key),  # ruff's RUF022 order
+        runtime_api=RUNTIME_API_VERSION,
+        source=naming.comment_text(schema.source, limit=80),
+    )
+
+
+def _class_sources(
+    names: EntityNames, kinds: tuple[str, ...], extended: bool
+) -> tuple[tuple[str, list[str]], ...]:
+    """Where the package takes a model's repository and service classes from: its user module's
+    subclasses when it has one, else the generated classes themselves."""
+    chosen = sessions.class_names(names, kinds)
+    if extended:
+        return (("custom", chosen),)
+    repositories = {names.repository, names.async_repository}
+    return (
+        ("repositories", [name for name in chosen if name in repositories]),
+        ("services", [name for name in chosen if name not in repositories]),
+    )
+
+
 def _dto_candidates(entity: Entity, dto: str = "msgspec") -> Iterable[Import]:
     if dto != "pydantic":
         yield from _DTO_IMPORTS
@@ -368,38 +434,16 @@ def _dto_candidates(entity: Entity, dto: str = "msgspec") -> Iterable[Import]:
 
 
 def _render_schema(
-    template: jinja2.Template, output: Output, schema: Schema, settings: Settings
+    template: jinja2.Template,
+    output: Output,
+    schema: Schema,
+    settings: Settings,
+    extended: frozenset[str] = frozenset(),
 ) -> str:
     if output.database:
         return model_views.render_models_file(template, schema)
     if output.template == "package_init.py.jinja":
-        exports = []
-        all_names: list[str] = []
-        for entity in schema.entities:
-            n = entity.names
-            groups = (
-                (
-                    "dtos",
-                    # a read-only entity (a view, a key-less table) has no Create/Update
-                    ([n.create, n.update] if entity.writable else [])
-                    + [n.read, n.filter, n.order]
-                    + ([n.key] if entity.unique_keys else [])
-                    + ([n.load] if loads.has_load(entity) else []),
-                ),
-                # The user module's subclasses, in place of the generated classes.
-                ("custom", sessions.class_names(n, settings.sessions)),
-            )
-            for package, names in groups:
-                members = tuple(sorted(names, key=member_key))  # ruff's isort order
-                exports.append(Export(package=package, module=n.module, names=members))
-                all_names.extend(names)
-        exports.sort(key=lambda x: module_key(f"{x.package}.{x.module}"))
-        return template.render(
-            exports=exports,
-            all_names=sorted(all_names, key=all_key),  # ruff's RUF022 order
-            runtime_api=RUNTIME_API_VERSION,
-            source=naming.comment_text(schema.source, limit=80),
-        )
+        return _render_package_init(template, schema, settings, extended)
     if output.template == "subpackage_init.py.jinja":
         title = SUBPACKAGE_TITLES[output.path]
         if len(settings.sessions) == 1:  # "Repositories (async), ..."

@@ -89,7 +89,8 @@ def user_module_problems(
             problems.append(
                 f"{path} uses {', '.join(missing)}, which the generated code no longer has (the"
                 " sessions setting changed?): the package fails to import until you remove them"
-                " from it; sublimate never rewrites it (delete it to get a fresh one)"
+                " from it; sublimate never rewrites it (delete it: `sublimate extend` writes a"
+                " fresh one)"
             )
         absent = [name for name in exported.get(path, []) if not _binds(text, name)]
         if absent:
@@ -98,7 +99,8 @@ def user_module_problems(
             problems.append(
                 f"{path} does not define {', '.join(absent)}, which the package exports from it"
                 " (the sessions setting changed?): the package fails to import until you add"
-                " them; sublimate never rewrites it (delete it to get a fresh one)"
+                " them; sublimate never rewrites it (delete it: `sublimate extend` writes a fresh"
+                " one)"
             )
     return problems
 

@@ -100,7 +100,11 @@ class Plan:
         for user_path, model in self.new.user_files.items():
             if model and model == entity:
                 return user_path
-        return "custom/"
+        if not entity:
+            return "custom/"
+        # Every per-model path ends in the model's module name (`services/customer.py`).
+        module = path.rsplit("/", 1)[-1].removesuffix(".py")
+        return f"custom/{module}.py, which `sublimate extend {entity}` writes"
 
 
 def staged_manifest(out_dir: Path) -> Path:

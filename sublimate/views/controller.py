@@ -108,7 +108,8 @@ def context(entity: Entity, view: EntityView) -> tuple[list[Import], dict[str, A
     candidates.extend(LITESTAR_IMPORTS)
     dto_names = [names.create, names.update, names.read, names.filter, names.order]
     candidates.extend((f"..dtos.{module}", name) for name in dto_names)
-    candidates.append((f"..custom.{module}", names.async_service))
+    # from the package: the user module's subclass when the model is extended, else the generated
+    candidates.append(("..", names.async_service))
     candidates.append((f"..services.{module}", view.to_read_fn))
     candidates.extend((f"..dtos.{module}", nested.name) for nested in view.nested)
     path_key = _controller_key(entity, view)

@@ -168,7 +168,7 @@ def build(
         ),
         repository_doc=_repository_doc(entity, by_id),
         dto_doc=f'"""Source: {_source(entity)}. {dto} DTOs: what crosses the API boundary."""',
-        service_doc=f'"""Source: {_source(entity)}. Extend these use cases in {_custom(entity)}"""',
+        service_doc=f'"""Source: {_source(entity)}. {_custom(entity)}"""',
     )
 
 
@@ -233,8 +233,13 @@ def _repository_doc(entity: Entity, by_id: bool) -> str:
 
 
 def _custom(entity: Entity) -> str:
-    """Where the service module's docstring sends a reader who wants to extend it."""
-    return f"custom/{entity.names.module}.py."
+    """Where the service module's docstring sends a reader who wants to extend it (the same
+    words whether the user module exists yet or not: extending a model changes no generated
+    module but the package's `__init__`)."""
+    return (
+        f"Extend these use cases in custom/{entity.names.module}.py"
+        f" (`sublimate extend {entity.name}` writes it)."
+    )
 
 
 def _wrap(text: str, width: int) -> list[str]:

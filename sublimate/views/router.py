@@ -102,7 +102,7 @@ def context(
     candidates.extend(FASTAPI_IMPORTS)
     dto_names = [names.create, names.update, names.read, names.filter, names.order]
     candidates.extend((f"..dtos.{module}", name) for name in dto_names)
-    candidates.append((f"..custom.{module}", service))
+    candidates.append(("..", service))  # the package's: the user module's when it has one
     candidates.extend((f"..dtos.{module}", nested.name) for nested in view.nested)
     path_key = _router_key(entity, view)
     items = [names.read, *(nested.name for nested in view.nested)]

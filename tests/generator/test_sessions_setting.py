@@ -45,14 +45,15 @@ def _set_sessions(project: Path, value: str) -> None:
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
-    """The example generated sync-only (`--sessions sync`) and async-only (pyproject.toml)."""
+    """The example generated sync-only (`--sessions sync`) and async-only (pyproject.toml), every
+    model with its user module."""
     root = tmp_path_factory.mktemp("sessions")
     sync = copy_example(root / "sync")
-    result = run_cli("generate", "--sessions", "sync", cwd=sync)
+    result = run_cli("extend", "--all", "--sessions", "sync", cwd=sync)
     assert result.returncode == 0, result.stderr
     asyncio = copy_example(root / "async")
     _set_sessions(asyncio, '["async"]')
-    result = run_cli("generate", cwd=asyncio)
+    result = run_cli("extend", "--all", cwd=asyncio)
     assert result.returncode == 0, result.stderr
     yield {"sync": sync, "async": asyncio}
 
@@ -219,7 +220,7 @@ def test_switching_regenerates_and_warns_about_user_modules_it_never_rewrites(
     and the manifest), the user modules are not, and each one that subclasses a class no longer
     generated is named; sync -> both: each one lacking a class the package exports is named."""
     project = copy_example(tmp_path / "example")
-    first = run_cli("generate", cwd=project)
+    first = run_cli("extend", "--all", cwd=project)
     assert first.returncode == 0 and "warning" not in first.stderr, first.stderr
     db = project / "shop" / "db"
     with (db / "custom" / "customer.py").open("a") as user_module:  # a name that stays generated
@@ -253,7 +254,7 @@ def test_switching_regenerates_and_warns_about_user_modules_it_never_rewrites(
     for name in custom:
         if name != "__init__.py":
             (db / "custom" / name).unlink()
-    assert run_cli("generate", "--sessions", "sync", cwd=project).returncode == 0
+    assert run_cli("extend", "--all", "--sessions", "sync", cwd=project).returncode == 0
     sync_custom = (db / "custom" / "tag.py").read_bytes()
     back = run_cli("generate", cwd=project)
     assert back.returncode == 0, back.stderr

@@ -41,7 +41,8 @@ def test_hostile_names_are_escaped_in_every_message(tmp_path: Path) -> None:
     project.mkdir()
     (project / "pyproject.toml").write_text('[tool.sublimate]\nformatter = "ruff"\n')
 
-    generated = run_cli("generate", "--url", url, "--out", "app/db", cwd=project)
+    # `extend --all`: `generate` and the lines naming the user modules it writes
+    generated = run_cli("extend", "--all", "--url", url, "--out", "app/db", cwd=project)
     assert generated.returncode == 0, generated.stderr
     inspected = run_cli("inspect", "--url", url, cwd=project)
     assert inspected.returncode == 0, inspected.stderr

@@ -34,6 +34,8 @@ class Case:
     name: str
     root: Path
     out: str
+    extend: tuple[str, ...] = ()  # models given a user module (`sublimate extend`), from
+    # [tool.golden] extend = [...] in the case's pyproject.toml; none: a plain `generate`
 
     @property
     def output(self) -> Path:
@@ -43,8 +45,9 @@ class Case:
 
 def load(root: Path) -> Case:
     """The case in `root`, read from its pyproject.toml (`out` says where the output goes)."""
-    settings = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["sublimate"]
-    return Case(name=root.name, root=root, out=str(settings["out"]))
+    tools = tomllib.loads((root / "pyproject.toml").read_text())["tool"]
+    extend = tuple(str(name) for name in tools.get("golden", {}).get("extend", ()))
+    return Case(name=root.name, root=root, out=str(tools["sublimate"]["out"]), extend=extend)
 
 
 def all_cases() -> list[Case]:
@@ -69,7 +72,7 @@ def generate(case: Case, scratch: Path) -> Path:
     # No user cache: a stale IR or template cache of this machine must not decide the output.
     env = {**os.environ, "SUBLIMATE_NO_CACHE": "1"}
     result = subprocess.run(
-        [str(SUBLIMATE), "generate"],
+        [str(SUBLIMATE), "extend", *case.extend] if case.extend else [str(SUBLIMATE), "generate"],
         cwd=scratch,
         capture_output=True,
         text=True,

@@ -23,12 +23,16 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def example(target: Path, *, generated: bool = True) -> Path:
-    """The example project in `target`, with its output freshly generated (or none)."""
+def example(target: Path, *, generated: bool = True, extend: bool = True) -> Path:
+    """The example project in `target`, with its output freshly generated (or none).
+
+    With `extend` (the default here) every model has its user module (`sublimate extend
+    --all`): the regeneration guarantees are about keeping those, so most tests start there.
+    """
     shutil.copytree(EXAMPLE, target, ignore=_IGNORE)
     shutil.rmtree(target / "shop" / "db", ignore_errors=True)
     if generated:
-        result = run("generate", cwd=target)
+        result = run("extend", "--all", cwd=target) if extend else run("generate", cwd=target)
         assert result.returncode == 0, result.stderr
     return target
 

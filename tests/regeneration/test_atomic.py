@@ -66,6 +66,10 @@ class Coupon(Base):
     code: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     percent: Mapped[int] = mapped_column(sa.Integer())
 """
+# The run that is killed: a regeneration that also writes a user module (the new Review's),
+# so that creating one is among the writes a kill can interrupt; rerunning it recovers.
+RUN = ("extend", "Review")
+
 USER_CODE = '''"""Mine."""
 
 from __future__ import annotations
@@ -132,7 +136,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     edit(work / "pyproject.toml", 'out = "shop/db"\n', 'out = "shop/db"\nformatter = "ruff"\n')
     with open(work / MODELS, "a", encoding="utf-8") as handle:
         handle.write(COUPON)
-    assert run("generate", cwd=work).returncode == 0
+    assert run("extend", "--all", cwd=work).returncode == 0
     (out(work) / "custom" / "customer.py").write_text(USER_CODE)
     for path, content in NOT_OWNED.items():
         (out(work) / path).write_bytes(content)
@@ -142,7 +146,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     add_review(work)
     widen_customer_email(work)
     expected = Path(shutil.copytree(work, base / "expected"))
-    finished = run("generate", cwd=expected)
+    finished = run(*RUN, cwd=expected)
     assert finished.returncode == 0, finished.stderr
     new_tree = tree(out(expected))
     assert new_tree["custom/coupon.py"] == tree(old)["custom/coupon.py"], "orphan kept"
@@ -171,7 +175,7 @@ def _wrapped_generate(s: Scenario, point: KillPoint | None) -> subprocess.Comple
     if point is not None:
         env[kp.KILL_AT] = str(point)
     return subprocess.run(
-        [sys.executable, str(kp.SCRIPT), "generate"],
+        [sys.executable, str(kp.SCRIPT), *RUN],
         cwd=s.work,
         env=env,
         capture_output=True,
@@ -232,7 +236,7 @@ def _restore(s: Scenario) -> None:
 
 def _kill_at_random(s: Scenario, moment: float) -> None:
     process = subprocess.Popen(
-        [str(SUBLIMATE), "generate"],
+        [str(SUBLIMATE), *RUN],
         cwd=s.work,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -247,7 +251,7 @@ def _uninterrupted_run(s: Scenario) -> float:
     """How long a run takes here, warm (the first run of a session can take twice as long)."""
     _restore(s)
     started = time.perf_counter()
-    finished = run("generate", cwd=s.work)
+    finished = run(*RUN, cwd=s.work)
     duration = time.perf_counter() - started
     assert finished.returncode == 0, finished.stderr
     return duration
@@ -279,7 +283,7 @@ def _recover(s: Scenario, state: str, *, first: bool) -> None:
         checked = run("check", cwd=s.work)
         assert checked.returncode == 1
         assert "the last `sublimate generate` was interrupted" in checked.stdout
-    recovered = run("generate", cwd=s.work)
+    recovered = run(*RUN, cwd=s.work)
     assert recovered.returncode == 0, f"after a kill ({state}): {recovered.stderr}"
     assert tree(out(s.work)) == s.new_tree, _difference(s.new_tree, tree(out(s.work)))
 

@@ -137,7 +137,7 @@ def test_diff_is_exactly_what_generate_writes(project: Path, tmp_path: Path) -> 
     patch = result.stdout
     assert _stamps(project) == before, "diff is read-only"
     assert "--- a/shop/db/dtos/customer.py\n+++ b/shop/db/dtos/customer.py\n" in patch
-    assert "--- /dev/null\n+++ b/shop/db/custom/review.py\n" in patch
+    assert "+++ b/shop/db/custom/review.py" not in patch  # a user module only when asked for
     assert "--- /dev/null\n+++ b/shop/db/services/review.py\n" in patch
     assert any(line.startswith("+") and "max_length=400" in line for line in patch.splitlines())
 

@@ -14,7 +14,7 @@ REVIEW_FILES = ("dtos/review.py", "repositories/review.py", "services/review.py"
 
 def test_removing_a_model_removes_its_files_and_keeps_the_user_module(project: Path) -> None:
     add_review(project)
-    added = run("generate", cwd=project)
+    added = run("extend", "Review", cwd=project)
     assert added.returncode == 0, added.stderr
     assert all((out(project) / path).exists() for path in REVIEW_FILES)
     user_module = out(project) / "custom" / "review.py"
@@ -58,7 +58,7 @@ def test_removing_a_model_removes_its_files_and_keeps_the_user_module(project: P
 
 def test_a_hand_edited_file_of_a_removed_model_needs_force(project: Path, pristine: Path) -> None:
     add_review(project)
-    assert run("generate", cwd=project).returncode == 0
+    assert run("extend", "Review", cwd=project).returncode == 0
     edited = out(project) / "repositories" / "review.py"
     edited.write_text(edited.read_text() + "# mine\n")
     remove_review(project)

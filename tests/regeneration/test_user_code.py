@@ -224,8 +224,13 @@ def test_user_modules_are_written_once_and_never_again(project: Path) -> None:
     assert forced.returncode == 0, forced.stderr
     assert (custom / "customer.py").read_text() == mine
     assert (custom / "__init__.py").read_text() == mine
-    assert (custom / "tag.py").exists(), "a deleted user module comes back as a fresh stub"
-    assert "1 user module created" in forced.stderr
+    assert not (custom / "tag.py").exists(), "a deleted user module stays deleted"
+    assert "user module" not in forced.stderr
+    extended = run("extend", "Tag", "Customer", cwd=project)
+    assert extended.returncode == 0, extended.stderr
+    assert (custom / "tag.py").exists(), "`extend` writes a fresh one"
+    assert (custom / "customer.py").read_text() == mine  # ... and leaves the user's alone
+    assert "1 user module created" in extended.stderr
 
 
 def test_an_unchanged_regeneration_does_not_even_render_user_modules(project: Path) -> None:

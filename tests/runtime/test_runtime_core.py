@@ -160,7 +160,7 @@ def test_each_query_feature_loads_with_its_first_use() -> None:
         from sublimate_runtime import ConflictError, create_engine, session_factory
         from shop.models import Base
         from shop.db.custom.customer import CustomerService
-        from shop.db.custom.order import OrderService
+        from shop.db.services.order import OrderService  # not extended: the generated one
         from shop.db.dtos.customer import CustomerCreate, CustomerUpdate
         from shop.db.dtos.order import OrderReadWithLines
 

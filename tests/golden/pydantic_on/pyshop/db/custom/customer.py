@@ -1,16 +1,16 @@
 """Your code for Customer (table "customers").
 
-sublimate wrote this file once and never changes it. The classes below are what
-`pyshop.db` exports in place of the generated ones, so what you add here is what the
-application gets:
+sublimate wrote this file once, when asked (`sublimate extend`), and never changes it. The classes
+below are what `pyshop.db` exports in place of the generated ones, so what you add here is
+what the application gets:
 
 - queries of your own: methods on the repositories;
 - hooks: override `before_create`, `before_update`, `before_delete` or `to_model` on the services;
 - extra DTO fields: subclass the generated DTOs here and add service methods that take or return
   them (a Create subclass can be passed to `create`: its extra fields are left out of the row).
 
-If the model goes away, regeneration leaves this file in place and warns. Delete it to get a fresh
-one on the next `sublimate generate`.
+If the model goes away, regeneration leaves this file in place and warns. Delete it, and the package
+exports the generated classes again; `sublimate extend` writes a fresh one.
 """
 
 from __future__ import annotations
