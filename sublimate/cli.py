@@ -156,13 +156,18 @@ def generate(
 def extend(
     names: Annotated[
         list[str] | None,
-        typer.Argument(help="Models: class names (Customer) or module names (customer)."),
+        typer.Argument(
+            help="Models by class, module or table name: Customer, customer, customers."
+        ),
     ] = None,
     every: Annotated[
         bool, typer.Option("--all", help="Every model that has no user module yet.")
     ] = False,
     models: ModelsOption = None,
     url: UrlOption = None,
+    schema: SchemaOption = None,
+    tables: TablesOption = None,
+    exclude: ExcludeOption = None,
     sessions: SessionsOption = None,
     out: OutOption = None,
     project: ProjectOption = Path("."),
@@ -176,7 +181,16 @@ def extend(
     def action() -> None:
         if not names and not every:
             fail("name the models to extend (sublimate extend Customer), or give --all")
-        settings = _settings(project, models=models, out=out, url=url, sessions=sessions)
+        settings = _settings(
+            project,
+            models=models,
+            out=out,
+            url=url,
+            schemas=schema,
+            tables=tables,
+            exclude=exclude,
+            sessions=sessions,
+        )  # as `generate` takes them: the same output, plus the user modules
         _generate(settings, force=False, extend=(tuple(names or ()), every))
 
     run(debug, action)
