@@ -40,7 +40,7 @@ from typing import Any
 from . import manifest as mf
 from .manifest import MANIFEST, FileRecord, Manifest, body_hash, header_intact, split_header
 from .output_paths import TMP_SUFFIX, OutputTree
-from .outputs import OutputFile
+from .outputs import USER_MODULE, OutputFile
 
 
 class WriteError(Exception):
@@ -95,16 +95,18 @@ class Plan:
 
     def user_module_of(self, path: str) -> str:
         """Where the change in a hand-edited generated file belongs: its model's user module."""
-        record = self.new.files.get(path) or (self.old.files.get(path) if self.old else None)
+        current = self.new.files.get(path)
+        record = current or (self.old.files.get(path) if self.old else None)
         entity = record.entity if record else ""
         for user_path, model in self.new.user_files.items():
             if model and model == entity:
                 return user_path
-        if not entity:
+        if current is None or not current.entity:  # a package file, or a model that is gone
             return "custom/"
         # Every per-model path ends in the model's module name (`services/customer.py`).
         module = path.rsplit("/", 1)[-1].removesuffix(".py")
-        return f"custom/{module}.py, which `sublimate extend {entity}` writes"
+        user_module = USER_MODULE.path.format(module=module)
+        return f"{user_module}, which `sublimate extend {current.entity}` writes"
 
 
 def staged_manifest(out_dir: Path) -> Path:

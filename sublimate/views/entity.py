@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from .. import naming
 from ..ir import Entity, EntityKind
+from ..outputs import user_module_path
 from .fields import (
     FILTER_NAMES,
     DtoFields,
@@ -237,7 +238,7 @@ def _custom(entity: Entity) -> str:
     words whether the user module exists yet or not: extending a model changes no generated
     module but the package's `__init__`)."""
     return (
-        f"Extend these use cases in custom/{entity.names.module}.py"
+        f"Extend these use cases in {user_module_path(entity)}"
         f" (`sublimate extend {entity.name}` writes it)."
     )
 

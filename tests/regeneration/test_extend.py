@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ._support import BIN, example, out, run, tree
+from ._support import BIN, add_review, example, out, remove_review, run, tree
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +150,17 @@ def test_a_hand_edit_of_a_model_without_user_module_says_how_to_get_one(fresh: P
         "services/product.py (move it to custom/product.py, which `sublimate extend Product`"
         " writes)" in result.stderr
     ), result.stderr
+
+
+def test_a_hand_edit_of_a_removed_model_does_not_suggest_extending_it(fresh: Path) -> None:
+    add_review(fresh)
+    assert run("generate", cwd=fresh).returncode == 0
+    edited = out(fresh) / "repositories" / "review.py"
+    edited.write_text(edited.read_text() + "# mine\n")
+    remove_review(fresh)
+
+    result = run("generate", cwd=fresh)
+
+    assert result.returncode == 1
+    assert "repositories/review.py (move it to custom/)" in result.stderr, result.stderr
+    assert "sublimate extend" not in result.stderr  # Review is gone: there is nothing to extend
